@@ -1,0 +1,142 @@
+"""Shared machinery of the single-index classifiers.
+
+Every estimator in :mod:`semiparam.index` models ``P(y = classes_[1] | x) = link(x'beta)``
+with an unknown nondecreasing (or, for kernel links, merely smooth) link.  This base
+class owns the scikit-learn contract: parameter and array validation, the binary target,
+sample weights, coefficient normalisation, ``predict``/``predict_proba``/``decision_function``
+and ``summary``.  A subclass implements ``_fit(X, z, w)`` which must set, at least,
+
+- ``self._direction``: the unnormalised coefficient vector found by the optimiser;
+- ``self.link_``: a fitted link object on the *normalised* index ``X @ coef_``;
+  (``_finish`` helps: it normalises and hands back the scale used);
+- ``self.result_``: an :class:`~semiparam.index.results.IndexResult`;
+- ``self.n_iter_``, ``self.converged_``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._validation import (
+    Options,
+    check_binary_target,
+    check_design,
+    check_sample_weight,
+    validate_params,
+)
+
+__all__ = ["BaseIndexClassifier", "normalize_direction", "normalization_jacobian"]
+
+
+def normalize_direction(direction, how: str = "unit"):
+    """Return ``(coef, scale)`` with ``coef = direction / scale``.
+
+    ``how="unit"``: unit Euclidean norm (scale > 0 keeps the sign).
+    ``how="first"``: first coefficient equal to 1 (R np's convention); scale is the
+    first coefficient, which may be negative (the index then changes sign).
+    """
+    direction = np.asarray(direction, dtype=float)
+    if how == "unit":
+        scale = float(np.linalg.norm(direction))
+    elif how == "first":
+        scale = float(direction[0])
+    else:  # pragma: no cover - guarded by validate_params
+        raise ValueError(f"normalize must be 'unit' or 'first'; got {how!r}.")
+    if not np.isfinite(scale) or scale == 0.0 or abs(scale) < 1e-300:
+        raise FloatingPointError(
+            "The fitted direction cannot be normalised (zero norm or zero first "
+            "coefficient); use normalize='unit' or check the data."
+        )
+    return direction / scale, scale
+
+
+def normalization_jacobian(direction, how: str = "unit") -> np.ndarray:
+    """Jacobian of the normalisation map at ``direction`` (d x d)."""
+    coef, scale = normalize_direction(direction, how)
+    d = coef.shape[0]
+    if how == "unit":
+        return (np.eye(d) - np.outer(coef, coef)) / scale
+    e1 = np.zeros(d)
+    e1[0] = 1.0
+    return (np.eye(d) - np.outer(coef, e1)) / scale
+
+
+class BaseIndexClassifier(ClassifierMixin, BaseEstimator):
+    """Base class: scikit-learn binary classifier with a single linear index."""
+
+    _parameter_constraints: dict = {"normalize": [Options({"unit", "first"})]}
+    #: smallest number of rows a nonparametric link can be estimated from
+    _min_rows: int = 10
+
+    # -- fitting ---------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Design without an intercept column (the link absorbs location).
+        y : array-like of shape (n_samples,)
+            Binary labels (any two values; ``classes_[1]`` is the "success").
+        sample_weight : array-like of shape (n_samples,), default=None
+            Nonnegative row weights.
+        """
+        validate_params(self)
+        X, y = self._validate_Xy(X, y)
+        self.classes_, z = check_binary_target(y)
+        w = check_sample_weight(sample_weight, X.shape[0])
+        check_design(
+            X,
+            min_rows=self._min_rows,
+            feature_names=getattr(self, "feature_names_in_", None),
+            estimator_name=type(self).__name__,
+        )
+        self._fit(X, z, w)
+        return self
+
+    def _validate_Xy(self, X, y):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, ensure_min_samples=1, y_numeric=False,
+        )
+        return X, y
+
+    def _fit(self, X, z, w):  # pragma: no cover - abstract
+        raise NotImplementedError("subclasses implement _fit")  # abstractmethod
+
+    def _feature_names(self):
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            return tuple(str(n) for n in names)
+        return tuple(f"x{j}" for j in range(self.n_features_in_))
+
+    # -- prediction ------------------------------------------------------------
+    def decision_function(self, X):
+        """The fitted index ``X @ coef_`` (normalised coefficients)."""
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return X @ self.coef_
+
+    def predict_proba(self, X):
+        """Probabilities of ``classes_``, shape (n, 2): ``[1 - p, p]``, ``p = link_(index)``."""
+        p = np.clip(np.asarray(self.link_(self.decision_function(X)), dtype=float), 0.0, 1.0)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X):
+        """The more probable class."""
+        p = self.predict_proba(X)[:, 1]
+        return self.classes_[(p > 0.5).astype(int)]
+
+    def summary(self, alpha: float = 0.05):
+        """Coefficient table (statsmodels ``Summary``); see :class:`IndexResult`."""
+        check_is_fitted(self, "result_")
+        return self.result_.summary(alpha)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.allow_nan = False
+        return tags

@@ -1,0 +1,32 @@
+"""The interface every 1-D link estimator shares.
+
+A link estimates ``g(v) = P(z = 1 | index = v)`` on a scalar index.  Estimated links
+(kernel, isotonic, sieve) and fixed parametric families all offer
+``fit(v, z, sample_weight=None)`` (returns self), ``__call__(v)``, ``derivative(v)`` and
+``plot(ax=None)`` (matplotlib imported only there).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["BaseLink"]
+
+
+class BaseLink:
+    """Base class of 1-D links. Subclasses implement ``fit``, ``__call__``, ``derivative``."""
+
+    def plot(self, ax=None, *, grid=None, label=None, **kwargs):
+        """Plot the link over ``grid`` (default: the fitted index range)."""
+        import matplotlib.pyplot as plt  # plotting only here
+
+        if ax is None:
+            _, ax = plt.subplots()
+        if grid is None:
+            lo, hi = getattr(self, "index_range_", (-4.0, 4.0))
+            pad = 0.05 * (hi - lo if hi > lo else 1.0)
+            grid = np.linspace(lo - pad, hi + pad, 400)
+        ax.plot(grid, self(grid), label=label or type(self).__name__, **kwargs)
+        ax.set_xlabel("index")
+        ax.set_ylabel("P(z = 1 | index)")
+        return ax
