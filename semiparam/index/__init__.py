@@ -1,0 +1,42 @@
+"""Single-index binary choice (and regression) estimators.
+
+=============================  =====================================================
+``KleinSpadyClassifier``       semiparametric ML with a leave-one-out kernel link
+``IchimuraClassifier``         semiparametric least squares, binary outcome
+``IchimuraRegressor``          semiparametric least squares, continuous outcome
+``IsotonicIndexClassifier``    monotone link profiled out by isotonic regression
+``SieveIndexClassifier``       monotone spline-sieve link, joint ML
+``LogitIndexClassifier``       logit without intercept (the parametric benchmark, DPO)
+``PairwiseRankingClassifier``  link-free pairwise ranking surrogate (RSPO)
+``compare``                    line fitted models up side by side
+``IndexResult``                immutable fitted result with ``summary()``
+=============================  =====================================================
+
+Classes are imported on first use so that ``import semiparam.index`` stays cheap.
+"""
+
+import importlib
+
+_HOMES = {
+    "KleinSpadyClassifier": "kleinspady",
+    "IchimuraClassifier": "ichimura",
+    "IchimuraRegressor": "ichimura",
+    "IsotonicIndexClassifier": "isotonic",
+    "SieveIndexClassifier": "sieve",
+    "LogitIndexClassifier": "logit",
+    "PairwiseRankingClassifier": "ranking",
+    "compare": "compare",
+    "IndexResult": "results",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -1,5 +1,26 @@
-"""One-dimensional link estimators and parametric link families."""
+"""One-dimensional link estimators and parametric link families.
+
+Estimated links share one small interface: ``fit(v, z, sample_weight=None)``,
+``__call__(v)``, ``derivative(v)``, ``plot(ax=None)``.
+
+====================  =========================================================
+``KernelLink``        Nadaraya–Watson estimate of E[z | v] (kernel, bandwidth)
+``IsotonicLink``      isotonic regression (PAVA, scikit-learn's), increasing
+``SieveLink``         monotone spline sieve fitted by maximum likelihood
+``LINKS``/``get_link``  parametric families (logistic, probit, cloglog, ...)
+====================  =========================================================
+"""
+
+import importlib
 
 from .families import LINKS, get_link
 
-__all__ = ["LINKS", "get_link"]
+_HOMES = {"KernelLink": "kernel", "IsotonicLink": "isotonic", "SieveLink": "sieve"}
+
+__all__ = sorted(["LINKS", "get_link", *_HOMES])
+
+
+def __getattr__(name):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
