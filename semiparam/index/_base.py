@@ -15,6 +15,8 @@ and ``summary``.  A subclass implements ``_fit(X, z, w)`` which must set, at lea
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -63,7 +65,7 @@ def normalization_jacobian(direction, how: str = "unit") -> np.ndarray:
     return (np.eye(d) - np.outer(coef, e1)) / scale
 
 
-class BaseIndexClassifier(ClassifierMixin, BaseEstimator):
+class BaseIndexClassifier(ClassifierMixin, BaseEstimator, ABC):
     """Base class: scikit-learn binary classifier with a single linear index."""
 
     _parameter_constraints: dict = {"normalize": [Options({"unit", "first"})]}
@@ -104,8 +106,9 @@ class BaseIndexClassifier(ClassifierMixin, BaseEstimator):
         )
         return X, y
 
-    def _fit(self, X, z, w):  # pragma: no cover - abstract
-        raise NotImplementedError("subclasses implement _fit")  # abstractmethod
+    @abstractmethod
+    def _fit(self, X, z, w):
+        """Estimate from validated arrays: X (n, d) float, z (n,) in {0, 1}, w (n,) >= 0."""
 
     def _feature_names(self):
         names = getattr(self, "feature_names_in_", None)

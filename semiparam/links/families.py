@@ -19,6 +19,8 @@ range for plotting.  Registry :data:`LINKS` maps one canonical name to each clas
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 from scipy import special, stats
 
@@ -37,16 +39,18 @@ __all__ = [
 ]
 
 
-class ParametricLink(BaseLink):
+class ParametricLink(BaseLink, ABC):
     """A fixed link ``F`` with density ``f``."""
 
     name = "parametric"
 
+    @abstractmethod
     def cdf(self, u):
-        raise NotImplementedError  # abstractmethod
+        """The link ``F(u)``."""
 
+    @abstractmethod
     def pdf(self, u):
-        raise NotImplementedError  # abstractmethod
+        """Its derivative ``f(u)``."""
 
     def fit(self, v, z=None, sample_weight=None):
         """Nothing to estimate; records the index range (for ``plot``)."""
