@@ -178,11 +178,12 @@ def check_design(X: np.ndarray, *, min_columns: int = 2, min_rows: int = 10,
     if n < min_rows:
         raise ValueError(
             f"{estimator_name} needs at least {min_rows} rows to estimate a link "
-            f"nonparametrically; got {n}."
+            f"nonparametrically; got n_samples = {n}."
         )
     if d < min_columns:
         raise ValueError(
-            f"{estimator_name} needs at least {min_columns} columns: with {d} column the "
+            f"{estimator_name} needs at least {min_columns} columns (got n_features = {d}): "
+            "with one column the "
             "direction of a single index is trivial (the sign is all there is to estimate); "
             "fit a 1-D link instead (semiparam.links)."
         )

@@ -95,7 +95,8 @@ class CloglogLink(ParametricLink):
     name = "cloglog"
 
     def cdf(self, u):
-        return -np.expm1(-np.exp(np.asarray(u, dtype=float)))
+        with np.errstate(over="ignore"):
+            return -np.expm1(-np.exp(np.asarray(u, dtype=float)))
 
     def pdf(self, u):
         u = np.asarray(u, dtype=float)

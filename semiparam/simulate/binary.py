@@ -64,5 +64,7 @@ def angle(a, b) -> float:
     """Angle in degrees between two directions (sign-sensitive)."""
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
-    c = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
-    return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))
+    a = a / np.linalg.norm(a)
+    b = b / np.linalg.norm(b)
+    # 2 asin(|a - b| / 2) is accurate for small angles, unlike acos(a.b)
+    return float(np.degrees(2.0 * np.arcsin(min(1.0, np.linalg.norm(a - b) / 2.0))))
