@@ -34,7 +34,8 @@ Optimiser.  Damped Newton (the solver shared with
 :class:`~semiparam.index.logit.LogitIndexClassifier`, whose "signed rows" are here the
 pair differences ``x_i - x_j``).  The objective and its gradient always use every pair.
 The Hessian ``sum_pairs h_ij (x_i - x_j)(x_i - x_j)'`` is exact while there are at most
-``n_h = min(max(5000, 40 d), 5e6 / d)`` pairs; beyond that it is estimated at each
+``n_h = min(max(5000, 40 d, 25 n_pairs / d^2), 5e6 / d)`` pairs (so always for small
+``d``, where it is cheap); beyond that it is estimated at each
 iteration from ``n_h`` pairs drawn with probability proportional to their curvature
 ``h_ij`` (systematic sampling; unbiased).  This is sub-sampled Newton (Byrd et al.
 2011; Roosta-Khorasani & Mahoney 2019): same minimiser, linear convergence with a small
@@ -99,11 +100,13 @@ __all__ = ["PairwiseRankingClassifier", "ranking_loss"]
 #: default pair budget: all pairs while there are at most min(_PAIRS_PER_ROW * n, _MAX_PAIRS)
 _PAIRS_PER_ROW = 50
 _MAX_PAIRS = 10_000_000
-#: pairs entering the Newton Hessian: n_h = min(max(5000, 40 d), 5e6 / d) (their
-#: differences are formed explicitly: at most 40 MB); drawn afresh at each iteration
-#: when there are more pairs
+#: pairs entering the Newton Hessian: n_h = min(max(5000, 40 d, 25 n_pairs / d^2),
+#: 5e6 / d) -- a Hessian costing at most ~25 flops per pair when d is small, their
+#: differences formed explicitly (at most 40 MB); drawn afresh at each iteration when
+#: there are more pairs
 _MIN_HESSIAN_PAIRS = 5_000
 _HESSIAN_PAIRS_PER_COLUMN = 40
+_HESSIAN_FLOPS_PER_PAIR = 25
 _HESSIAN_CELLS = 5_000_000
 #: clipping of the isotonic link away from 0 and 1
 _LINK_CLIP = 1e-4
@@ -409,7 +412,8 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
         c = w[i] * w[j]
         c *= w.sum() / c.sum()
         d = X.shape[1]
-        n_hess = min(max(_MIN_HESSIAN_PAIRS, _HESSIAN_PAIRS_PER_COLUMN * d),
+        n_hess = min(max(_MIN_HESSIAN_PAIRS, _HESSIAN_PAIRS_PER_COLUMN * d,
+                         (_HESSIAN_FLOPS_PER_PAIR * i.shape[0]) // d**2),
                      _HESSIAN_CELLS // d)
         op = _PairRows(X, i, j, n_hess, rng)
         out = _newton_softplus(op, c, alpha, np.ones(X.shape[1]), np.zeros(X.shape[1]),
