@@ -248,3 +248,14 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SeparationWarning)  # check data are often separable
         check(estimator)
+
+
+def test_iteration_cap_warns_and_reports():
+    from semiparam.exceptions import ConvergenceWarning
+
+    X, z = _data(n=400, seed=9)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        est = LogitIndexClassifier(max_iter=2).fit(X, z)
+    assert not est.converged_ and not est.result_.converged and est.n_iter_ == 2
+    assert est.separated_ is False  # overlap was certified on the way
+    assert "caution" in est.summary().as_text()
