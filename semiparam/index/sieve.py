@@ -263,8 +263,12 @@ class SieveIndexClassifier(BaseIndexClassifier):
         """Covariance of ``coef_`` from the joint expected information (see module doc)."""
         d = Q.shape[0]
         _, _, H = objective(theta, True, ridge=False, newton=False)
-        c = theta[d:]
-        free = np.r_[np.ones(d, dtype=bool), c > 1e-8 * (1.0 + c.sum())]
+        lo, hi = link_bounds(theta.size - d)
+        link = theta[d - 1:]
+        # coefficients held at a bound (c_k = 0 mostly; the separation box rarely) are
+        # fixed: inference is conditional on the active set
+        tiny = 1e-8 * (1.0 + np.abs(link).sum())
+        free = np.r_[np.ones(d - 1, dtype=bool), (link > lo + tiny) & (link < hi - tiny)]
         info = H[np.ix_(free, free)] * sw
         k = d - 1
         # profile out the link: Schur complement of the link block (pseudo-inverse: link
