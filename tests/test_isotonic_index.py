@@ -240,6 +240,26 @@ def test_separation_warns():
     assert clf.result_.cov is None
 
 
+def test_flat_profile_warns_and_keeps_the_start(monkeypatch):
+    """z falls along the start index, so the increasing isotonic fit there is constant.
+    (fit() would flip the sign first; disable that to reach the flat branch.)"""
+    from semiparam.exceptions import FlatLikelihoodWarning
+
+    rng = np.random.default_rng(17)
+    X = rng.normal(size=(300, 3))
+    z = (X[:, 0] < 0).astype(float)
+    est = IsotonicIndexClassifier()
+    core = est._fit_core(X - X.mean(0), z, np.ones(300), np.array([1.0, 0.0, 0.0]))
+    assert core.status == "flat" and not core.converged
+    monkeypatch.setattr(IsotonicIndexClassifier, "_orient", lambda self, X, z, w, b: b)
+    monkeypatch.setattr("semiparam.index.isotonic._logit_start",
+                        lambda X, z, w: np.array([1.0, 0.0, 0.0]))
+    with pytest.warns(FlatLikelihoodWarning, match="no information"):
+        est.fit(X, z)
+    assert not est.converged_ and est.result_.cov is None
+    np.testing.assert_allclose(est.coef_, [1.0, 0.0, 0.0])
+
+
 # -- bad inputs ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "params, name",

@@ -557,9 +557,11 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         core = self._fit_core(X, z, w, start)
         if core.status == "flat":
             warnings.warn(
-                "The isotonic fit of y on the index is constant: the data carry no "
+                "The isotonic fit of y on the index is constant (or the step matrix "
+                "vanishes): the data carry no "
                 "information about the direction (flat profile likelihood). coef_ is the "
-                "logit start and converged_ is False.",
+                "iterate where this happened (the logit start if it was the first) and "
+                "converged_ is False.",
                 FlatLikelihoodWarning, stacklevel=3,
             )
         elif not core.converged:
