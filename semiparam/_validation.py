@@ -151,15 +151,19 @@ def check_binary_target(y, classes_out: bool = True):
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
         raise ValueError("y contains NaN or infinity.")
     kind = type_of_target(y)
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(
+            f"Unknown label type: {kind!r}. y must hold two classes (binary labels)."
+        )
     classes = np.unique(y)
     if classes.shape[0] < 2:
         raise ValueError(
             f"y has only one class ({classes[0]!r}); a binary choice model needs both classes."
         )
-    if kind != "binary" or classes.shape[0] != 2:
+    if classes.shape[0] != 2:
         raise ValueError(
-            f"y must be binary (two classes); got target type {kind!r} with "
-            f"{classes.shape[0]} distinct values."
+            "Only binary classification is supported. y must be binary (two classes); "
+            f"got {classes.shape[0]} distinct values."
         )
     z = (y == classes[1]).astype(float)
     return classes, z
@@ -196,11 +200,13 @@ def check_design(X: np.ndarray, *, min_columns: int = 2, min_rows: int = 10,
             f"Column(s) {[names[j] for j in const]} are constant. A single-index model has no "
             "intercept (the link absorbs any location): drop constant columns."
         )
-    Xc = (X - X.mean(axis=0)) / sd
-    s = np.linalg.svd(Xc, compute_uv=False)
-    if s[-1] <= 1e-9 * s[0] * np.sqrt(n):
+    # eigenvalues of the correlation matrix: O(n d^2) once, far cheaper than an SVD of X
+    Xc = X - X.mean(axis=0)
+    corr = (Xc.T @ Xc) / np.outer(sd, sd) / n
+    eig = np.linalg.eigvalsh(0.5 * (corr + corr.T))
+    if eig[0] <= 1e-11 * eig[-1]:
+        rank = int(np.sum(eig > 1e-11 * eig[-1]))
         raise ValueError(
-            "The columns of X are perfectly collinear (the centred design is rank "
-            f"{int(np.sum(s > 1e-9 * s[0] * np.sqrt(n)))} < {d}); the direction is not "
-            "identified. Drop redundant columns."
+            f"The columns of X are perfectly collinear (the centred design is rank {rank} < {d});"
+            " the direction is not identified. Drop redundant columns."
         )

@@ -89,8 +89,13 @@ class BaseIndexClassifier(ClassifierMixin, BaseEstimator, ABC):
         X, y = self._validate_Xy(X, y)
         self.classes_, z = check_binary_target(y)
         w = check_sample_weight(sample_weight, X.shape[0])
+        if not (np.any(w[z == 1] > 0) and np.any(w[z == 0] > 0)):
+            raise ValueError(
+                "Only one class has positive sample_weight; a binary choice model needs "
+                "both classes."
+            )
         check_design(
-            X,
+            X[w > 0],
             min_rows=self._min_rows,
             feature_names=getattr(self, "feature_names_in_", None),
             estimator_name=type(self).__name__,
@@ -125,6 +130,7 @@ class BaseIndexClassifier(ClassifierMixin, BaseEstimator, ABC):
 
     def predict_proba(self, X):
         """Probabilities of ``classes_``, shape (n, 2): ``[1 - p, p]``, ``p = link_(index)``."""
+        check_is_fitted(self, "link_")
         p = np.clip(np.asarray(self.link_(self.decision_function(X)), dtype=float), 0.0, 1.0)
         return np.column_stack([1.0 - p, p])
 
