@@ -91,7 +91,7 @@ class BaseIndexClassifier(ClassifierMixin, BaseEstimator, ABC):
         w = check_sample_weight(sample_weight, X.shape[0])
         if not (np.any(w[z == 1] > 0) and np.any(w[z == 0] > 0)):
             raise ValueError(
-                "Only one class has positive sample_weight; a binary choice model needs "
+                "y has only one class with positive sample_weight; a binary choice model needs "
                 "both classes."
             )
         check_design(
