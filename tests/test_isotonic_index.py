@@ -50,15 +50,6 @@ EXPECTED_FAILURES = {
     "check_sample_weight_equivalence_on_dense_data": (
         "the check's design has 15 rows and 30 columns; the shared design validation "
         "(check_design) rejects it because the direction is not identified"),
-    "check_dtype_object": (
-        "the shared target validation (check_binary_target) words the unknown-label-type "
-        "error differently from scikit-learn"),
-    "check_classifier_not_supporting_multiclass": (
-        "the shared target validation words the binary-only error differently from "
-        "'Only binary classification is supported.'"),
-    "check_classifiers_one_label_sample_weights": (
-        "the shared design validation rejects the weight-trimmed 10 x 10 design (collinear) "
-        "before the one-class target is reported"),
 }
 
 
