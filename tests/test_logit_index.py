@@ -226,23 +226,14 @@ def test_pandas_names_and_summary():
     assert est.predict(df.iloc[:5]).shape == (5,)
 
 
-#: checks failing for reasons in the shared base class / validation helpers (not here)
-BASE_XFAILS = {
-    "check_estimators_unfitted": "BaseIndexClassifier.predict_proba reads link_ before "
-    "check_is_fitted, so an unfitted predict raises AttributeError (base class)",
-    "check_classifier_not_supporting_multiclass": "check_binary_target's message is not "
-    "sklearn's 'Only binary classification is supported.' (_validation)",
-    "check_dtype_object": "check_binary_target does not say 'Unknown label type' "
-    "(_validation)",
+EXPECTED_FAILURES = {
     "check_sample_weight_equivalence_on_dense_data": "the check uses 15 rows x 30 "
     "columns; check_design rejects a design whose direction is not identified",
-    "check_classifiers_one_label_sample_weights": "the check's 10 x 10 design is "
-    "rejected by check_design (centred rank 9 < 10) before the weights are used",
 }
 
 
 @parametrize_with_checks(
-    [LogitIndexClassifier()], expected_failed_checks=lambda est: BASE_XFAILS,
+    [LogitIndexClassifier()], expected_failed_checks=lambda est: EXPECTED_FAILURES,
 )
 def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():

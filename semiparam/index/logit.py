@@ -423,10 +423,6 @@ class LogitIndexClassifier(BaseIndexClassifier):
     def _fit(self, X, z, w):
         keep = w > 0
         Xk, zk, wk = X[keep], z[keep], w[keep]
-        if zk.min() == zk.max():
-            raise ValueError(f"{type(self).__name__}: every row with positive "
-                             "sample_weight has the same class; a logit needs both "
-                             "classes.")
         s = 2.0 * zk - 1.0
         d = X.shape[1]
         if self.fit_intercept:

@@ -423,9 +423,6 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
     def _fit(self, X, z, w):
         keep = w > 0
         X, z, w = X[keep], z[keep], w[keep]
-        if z.min() == z.max():
-            raise ValueError(f"{type(self).__name__}: every row with positive weight has "
-                             "the same class; the ranking loss needs both classes.")
         rng = _as_generator(self.random_state)
         pair_seed, boot_seed = rng.integers(2**63, size=2)
         alpha = 1.0 / self.C if self.penalty == "l2" else 0.0
