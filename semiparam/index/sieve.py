@@ -43,7 +43,6 @@ import warnings
 
 import numpy as np
 from scipy import special
-from sklearn.utils.validation import check_is_fitted
 
 from .._validation import InstanceOf, Interval, NoneOK
 from ..exceptions import ConvergenceWarning, FlatLikelihoodWarning
@@ -154,11 +153,6 @@ class SieveIndexClassifier(BaseIndexClassifier):
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
-
-    def predict_proba(self, X):
-        """Probabilities of ``classes_``, shape (n, 2): ``[1 - p, p]``, ``p = link_(X @ coef_)``."""
-        check_is_fitted(self, ("coef_", "link_"))
-        return super().predict_proba(X)
 
     # -- fitting ---------------------------------------------------------------
     def _fit(self, X, z, w):
