@@ -12,4 +12,284 @@
     The same sums (all j, no leave-one-out) at query points ``q``.
 
 ``KERNELS``: the registry of kernel names.
+
+Details
+-------
+* Only ``j == i`` is left out; ties ``v_j == v_i`` with ``j != i`` count with ``K(0)``.
+* The compact kernels (``"epanechnikov"``, ``"biweight"``, ``"triweight"``) live on the
+  closed window ``|v_i - v_j| <= h`` and are computed exactly (to rounding) in
+  ``O(n log n)`` by block-recentred windowed moments (:mod:`.polynomial`).
+* ``"gaussian"`` has ``method="exact"`` (direct ``O(n^2)``, parallel), ``"fast"`` (a
+  box-pair Taylor Gauss transform with relative truncation error below ``1e-14`` per
+  term, :mod:`.gaussian`) and ``"auto"`` (exact for ``n <= GAUSSIAN_AUTO_EXACT_MAX``,
+  fast above).  ``method`` is ignored by the compact kernels.
+* Accuracy contract (all kernels and methods): for every target ``i`` and column ``c``,
+  ``|S0_ic - exact| <= 1e-10 * sum_j |K_ij| a_j`` and
+  ``|S1_ic - exact| <= 1e-10 * sum_j (|K_ij| + |K'_ij|) a_j``, where
+  ``a_j = max_c |U_jc|`` and the sums run over the same ``j`` as the kernel sum.
+  Measured errors are two to three orders of magnitude smaller (``docs/kernels.md``).
+* Every jitted kernel has a plain-NumPy twin in :mod:`._reference`, used by the tests.
 """
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from ._common import check_permutation, gather, greedy_blocks, resort, scatter
+from .gaussian import BOX_WIDTH, PHI0, exact_sums, fast_sums
+from .polynomial import NORMALISERS, POWERS, coefficient_tables, poly_sums
+
+__all__ = ["Kernel", "KERNELS", "kernel_sums", "kernel_sums_at", "GAUSSIAN_AUTO_EXACT_MAX"]
+
+#: "auto" uses the exact Gaussian sums up to this n (both sides measured, docs/kernels.md)
+GAUSSIAN_AUTO_EXACT_MAX = 64
+
+_METHODS = ("auto", "exact", "fast")
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A registered kernel: its name and the constants estimators need.
+
+    Attributes
+    ----------
+    name : str
+        The canonical (and only) registry name.
+    support : float
+        Half-width of the support in units of ``h`` (``inf`` for the Gaussian).
+    k0 : float
+        ``K(0)``, the weight of a tie (and of the self term left out).
+    roughness : float
+        ``R(K) = int K(u)^2 du``.
+    variance : float
+        ``mu_2(K) = int u^2 K(u) du``.
+    power : int
+        ``p`` of ``c_p (1 - u^2)^p`` for the compact kernels, 0 for the Gaussian.
+    """
+
+    name: str
+    support: float
+    k0: float
+    roughness: float
+    variance: float
+    power: int
+    _tables: tuple = field(default=(), repr=False, compare=False)
+
+    @property
+    def canonical_bandwidth(self) -> float:
+        """``delta_0 = (R(K) / mu_2(K)^2)^(1/5)`` (Marron & Nolan 1988)."""
+        return (self.roughness / self.variance**2) ** 0.2
+
+    def __call__(self, u):
+        """``K(u)`` (NumPy, vectorised)."""
+        u = np.asarray(u, dtype=float)
+        if self.power == 0:
+            return PHI0 * np.exp(-0.5 * u * u)
+        c = NORMALISERS[self.power]
+        return np.where(np.abs(u) <= 1.0, c * (1.0 - u * u) ** self.power, 0.0)
+
+    def derivative(self, u):
+        """``K'(u) = dK/du`` (NumPy, vectorised; the closed window for compact kernels)."""
+        u = np.asarray(u, dtype=float)
+        if self.power == 0:
+            return -u * PHI0 * np.exp(-0.5 * u * u)
+        p = self.power
+        c = NORMALISERS[p]
+        return np.where(np.abs(u) <= 1.0, -2.0 * p * c * u * (1.0 - u * u) ** (p - 1), 0.0)
+
+
+def _compact(name, k0, roughness, variance):
+    p = POWERS[name]
+    return Kernel(name, 1.0, k0, roughness, variance, p, coefficient_tables(p))
+
+
+KERNELS = {
+    "epanechnikov": _compact("epanechnikov", 3.0 / 4.0, 3.0 / 5.0, 1.0 / 5.0),
+    "biweight": _compact("biweight", 15.0 / 16.0, 5.0 / 7.0, 1.0 / 7.0),
+    "triweight": _compact("triweight", 35.0 / 32.0, 350.0 / 429.0, 1.0 / 9.0),
+    "gaussian": Kernel("gaussian", math.inf, PHI0, 0.5 / math.sqrt(math.pi), 1.0, 0),
+}
+
+
+# --------------------------------------------------------------------------- validation
+def _kernel(kernel) -> Kernel:
+    if isinstance(kernel, Kernel):
+        return KERNELS[kernel.name]
+    if not isinstance(kernel, str) or kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {sorted(KERNELS)}; got {kernel!r}.")
+    return KERNELS[kernel]
+
+
+def _bandwidth(h) -> float:
+    try:
+        hf = float(h)
+    except (TypeError, ValueError):
+        raise ValueError(f"h must be a positive finite number; got {h!r}.") from None
+    if not (math.isfinite(hf) and hf > 0.0):
+        raise ValueError(f"h must be a positive finite number; got {h!r}.")
+    return hf
+
+
+def _vector(x, name, check):
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional; got shape {x.shape}.")
+    if check and not np.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return x
+
+
+def _columns(U, n):
+    U = np.asarray(U, dtype=np.float64)
+    squeeze = U.ndim == 1
+    if squeeze:
+        U = U[:, None]
+    if U.ndim != 2 or U.shape[0] != n:
+        raise ValueError(f"U must have shape (n,) or (n, m) with n = {n}; got {U.shape}.")
+    return np.ascontiguousarray(U), squeeze
+
+
+def _method(method, n):
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
+    if method == "auto":
+        return "exact" if n <= GAUSSIAN_AUTO_EXACT_MAX else "fast"
+    return method
+
+
+#: below this estimated serial time (seconds) the kernels run in the calling thread: a
+#: parallel region costs ~0.1 ms on an idle machine but ~10 ms when the cores are busy
+_PARALLEL_MIN_SECONDS = 0.02
+#: rough serial costs measured on the development machine (seconds per unit of work)
+_COST_POLY = 1e-8  # per point and column
+_COST_FAST = 1.5e-7  # per point and column
+_COST_EXACT = 5e-9  # per pair and column
+
+
+def _nchunks(seconds) -> int:
+    threads = int(numba.get_num_threads())
+    if threads <= 1 or seconds < _PARALLEL_MIN_SECONDS:
+        return 1
+    return 4 * threads
+
+
+# --------------------------------------------------------------------------- engine
+def _sums(tv, sv, Ua, m, h, spec, loo, derivative, method, torder):
+    """Kernel sums on sorted targets ``tv`` / sources ``sv``.
+
+    ``torder`` is the permutation that sorted the targets: the results come back in the
+    targets' original order.
+    """
+    nt = tv.shape[0]
+    if sv.shape[0] == 0 or nt == 0:
+        return np.zeros((nt, m)), (np.zeros((nt, m)) if derivative else None)
+    S0 = np.empty((nt, m))
+    S1 = np.empty((nt, m)) if derivative else np.empty((0, m))
+    if spec.power > 0:
+        A, B, k0, thresh = spec._tables
+        bstart = greedy_blocks(tv, h)
+        work = _COST_POLY * (nt + sv.shape[0]) * (m + 1)
+        poly_sums(tv, sv, Ua, h, spec.power, A, B, k0, thresh, loo, derivative,
+                  bstart, _nchunks(work), S0, S1)
+    elif method == "exact":
+        work = _COST_EXACT * nt * sv.shape[0] * (m + 1)
+        exact_sums(tv, sv, Ua, h, loo, derivative, _nchunks(work), S0, S1)
+    else:
+        tb = greedy_blocks(tv, BOX_WIDTH * h)
+        sb = tb if loo else greedy_blocks(sv, BOX_WIDTH * h)
+        work = _COST_FAST * (nt + sv.shape[0]) * (m + 1)
+        fast_sums(tv, sv, Ua, h, loo, derivative, tb, sb, _nchunks(work), S0, S1)
+    S0, S1 = scatter(S0, S1, torder, derivative)
+    return S0, (S1 if derivative else None)
+
+
+def _gather(U2, inv, check):
+    if check and not np.isfinite(U2).all():
+        raise ValueError("U contains NaN or infinity.")
+    return gather(U2, inv)
+
+
+def kernel_sums(v, U, h, kernel, *, derivative=False, order=None, method="auto", check_input=True):
+    """Leave-one-out kernel sums ``(S0, S1, order)``; see the module docstring.
+
+    Parameters
+    ----------
+    v : array (n,)
+        The scalar index.
+    U : array (n,) or (n, m)
+        Columns to smooth (weights, weighted outcomes, ...).  1-D in, 1-D out.
+    h : float
+        Bandwidth, ``> 0``.
+    kernel : str
+        A key of :data:`KERNELS`.
+    derivative : bool
+        Also return ``S1`` (sums of ``K'``, the derivative with respect to ``u``).
+    order : int array (n,), optional
+        The ``order`` returned by a previous call (any permutation of ``range(n)``):
+        re-sorting starts from it and is almost linear when ``v`` moved little.
+    method : {"auto", "exact", "fast"}
+        Gaussian only (see module docstring); ignored by the compact kernels.
+    check_input : bool
+        Check that ``v`` and ``U`` are finite and that ``order`` is a permutation (one
+        cheap pass over each).  With ``check_input=False`` invalid input gives
+        undefined results.
+
+    Returns
+    -------
+    S0 : ndarray (n, m) or (n,)
+    S1 : ndarray like ``S0``, or None
+    order : int64 ndarray (n,) with ``v[order]`` ascending.
+    """
+    spec = _kernel(kernel)
+    h = _bandwidth(h)
+    v = _vector(v, "v", check_input)
+    n = v.shape[0]
+    U2, squeeze = _columns(U, n)
+    m = U2.shape[1]
+    meth = _method(method, n)
+    if order is not None:
+        order = np.asarray(order)
+        if order.shape != (n,) or not np.issubdtype(order.dtype, np.integer):
+            raise ValueError(f"order must be a permutation of range({n}).")
+        if check_input and not check_permutation(order.astype(np.int64, copy=False), n):
+            raise ValueError(f"order must be a permutation of range({n}).")
+    order, vs, inv = resort(v, order)
+    Ua = _gather(U2, inv, check_input)
+    S0, S1 = _sums(vs, vs, Ua, m, h, spec, True, bool(derivative), meth, order)
+    if squeeze:
+        S0 = S0[:, 0]
+        S1 = None if S1 is None else S1[:, 0]
+    return S0, S1, order
+
+
+def kernel_sums_at(q, v, U, h, kernel, *, derivative=False, method="auto", check_input=True):
+    """Kernel sums over all ``j`` at query points ``q``: ``(S0, S1)``.
+
+    ``S0[k, c] = sum_j K((q_k - v_j) / h) U[j, c]`` and, with ``derivative``,
+    ``S1[k, c] = sum_j K'((q_k - v_j) / h) U[j, c]``.  Arguments as in
+    :func:`kernel_sums`; ``method="auto"`` picks the exact Gaussian sums when
+    ``len(q) * len(v) <= GAUSSIAN_AUTO_EXACT_MAX ** 2``.
+    """
+    spec = _kernel(kernel)
+    h = _bandwidth(h)
+    q = _vector(q, "q", check_input)
+    v = _vector(v, "v", check_input)
+    U2, squeeze = _columns(U, v.shape[0])
+    m = U2.shape[1]
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
+    if method == "auto":
+        small = q.shape[0] * v.shape[0] <= GAUSSIAN_AUTO_EXACT_MAX**2
+        method = "exact" if small else "fast"
+    qorder, qs, _ = resort(q)
+    vorder, vs, vinv = resort(v)
+    Ua = _gather(U2, vinv, check_input)
+    S0, S1 = _sums(qs, vs, Ua, m, h, spec, False, bool(derivative), method, qorder)
+    if squeeze:
+        S0 = S0[:, 0]
+        S1 = None if S1 is None else S1[:, 0]
+    return S0, S1

@@ -1,0 +1,90 @@
+"""Plain-NumPy brute-force twins of the jitted kernels (used only by the tests).
+
+Each function forms the matrix of pairwise scaled differences ``u_ij = (t_i - s_j)/h``
+in row chunks and applies the textbook kernel formulas; nothing is clever, so these
+are the oracle the fast kernels are checked against (the KDEpy practice of a NumPy twin
+for every compiled kernel).  The window test for the compact kernels is the one the
+jitted code uses, ``|t_i - s_j| <= h`` on the rounded difference.
+
+``reference_scales`` returns the error scales of the accuracy contract stated in
+:mod:`semiparam._kernels`: ``sum_j |K_ij| a_j`` and ``sum_j (|K_ij| + |K'_ij|) a_j``
+with ``a_j = max_c |U_jc|``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["kernel_value", "kernel_sums_reference", "kernel_sums_at_reference", "reference_scales"]
+
+_C = {1: 3.0 / 4.0, 2: 15.0 / 16.0, 3: 35.0 / 32.0}
+_P = {"epanechnikov": 1, "biweight": 2, "triweight": 3}
+_PHI0 = 1.0 / np.sqrt(2.0 * np.pi)
+_CHUNK = 512
+
+
+def kernel_value(kernel, diff, h):
+    """``(K(u), K'(u))`` for the differences ``diff = t - s`` (any shape), ``u = diff / h``."""
+    u = diff / h
+    if kernel == "gaussian":
+        k = _PHI0 * np.exp(-0.5 * u * u)
+        return k, -u * k
+    p = _P[kernel]
+    c = _C[p]
+    inside = np.abs(diff) <= h
+    w = np.where(inside, 1.0 - u * u, 0.0)
+    return c * w**p, np.where(inside, -2.0 * p * c * u * w ** (p - 1), 0.0)
+
+
+def _sums(t, s, U, h, kernel, derivative, loo, scales, rows=None):
+    t = np.asarray(t, dtype=float)
+    s = np.asarray(s, dtype=float)
+    # ``rows``: evaluate only these targets (for leave-one-out, indices into ``s``)
+    rows = np.arange(t.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
+    t = t[rows]
+    U = np.asarray(U, dtype=float)
+    squeeze = U.ndim == 1
+    U2 = U[:, None] if squeeze else U
+    a = np.abs(U2).max(axis=1) if U2.shape[1] else np.zeros(U2.shape[0])
+    nt, m = t.shape[0], U2.shape[1]
+    S0 = np.zeros((nt, m))
+    S1 = np.zeros((nt, m))
+    E0 = np.zeros(nt)
+    E1 = np.zeros(nt)
+    for i0 in range(0, nt, _CHUNK):
+        i1 = min(i0 + _CHUNK, nt)
+        k, kd = kernel_value(kernel, t[i0:i1, None] - s[None, :], h)
+        if loo:
+            k[np.arange(i1 - i0), rows[i0:i1]] = 0.0
+            kd[np.arange(i1 - i0), rows[i0:i1]] = 0.0
+        S0[i0:i1] = k @ U2
+        S1[i0:i1] = kd @ U2
+        E0[i0:i1] = np.abs(k) @ a
+        E1[i0:i1] = (np.abs(k) + np.abs(kd)) @ a
+    if scales:
+        return E0, E1
+    if squeeze:
+        S0, S1 = S0[:, 0], S1[:, 0]
+    return S0, (S1 if derivative else None)
+
+
+def kernel_sums_reference(v, U, h, kernel, *, derivative=False, rows=None):
+    """Leave-one-out sums ``(S0, S1)`` by brute force (``S1`` None unless ``derivative``).
+
+    ``rows`` restricts the output to those indices of ``v`` (all by default).
+    """
+    return _sums(v, v, U, h, kernel, derivative, True, False, rows)
+
+
+def kernel_sums_at_reference(q, v, U, h, kernel, *, derivative=False):
+    """Sums over all ``j`` at the query points ``q`` by brute force."""
+    return _sums(q, v, U, h, kernel, derivative, False, False)
+
+
+def reference_scales(t, s, U, h, kernel, *, loo, rows=None):
+    """Error scales ``(sum_j |K_ij| a_j, sum_j (|K_ij| + |K'_ij|) a_j)``, ``a_j = max_c |U_jc|``.
+
+    With ``loo`` the targets are the sources and ``j == i`` is left out; ``rows`` as in
+    :func:`kernel_sums_reference`.
+    """
+    return _sums(t, s, U, h, kernel, True, loo, True, rows)

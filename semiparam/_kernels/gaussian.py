@@ -1,0 +1,424 @@
+r"""Gaussian kernel sums: exact ``O(n^2)`` and a fast box-pair Gauss transform.
+
+``K(u) = phi(u) = exp(-u^2/2) / sqrt(2 pi)`` and ``K'(u) = -u phi(u)``.
+
+Exact
+-----
+:func:`exact_sums` is the direct double loop, parallel over targets (``prange``); the
+leave-one-out sum skips ``j == i`` rather than subtracting the self term.
+
+Fast (box-pair Taylor transform)
+--------------------------------
+The sorted targets and sources are cut into boxes of width ``< w h`` (``w = 1``),
+each starting at a data value.  For a target box ``T`` with centre ``c_T`` and a source
+box ``S`` with centre ``c_S`` put ``d = (c_T - c_S)/h``, ``x = (t_i - c_T)/h``,
+``y = (s_j - c_S)/h`` (``|x|, |y| <= w/2``).  Then ``u = d + x - y`` and
+
+.. math::
+
+    e^{-u^2/2} = e^{-(d+x)^2/2}\; e^{d y - y^2/2}\; e^{x y},
+    \qquad e^{xy} = \sum_{k<p} \frac{x^k y^k}{k!} + R_p, \quad |xy| \le w^2/4 .
+
+So ``sum_{j in S} K(u_ij) U_j = phi(0) e^{-(d+x)^2/2} sum_k (x^k / k!) M_k`` with the pair
+moments ``M_k = sum_j U_j e^{dy_j - y_j^2/2} y_j^k``.  ``K'`` needs
+``-(d+x) sum_k (x^k/k!) M_k + sum_k (x^k/k!) M_{k+1}``.  This is the Taylor form of the
+fast Gauss transform (Greengard & Strain 1991, *SIAM J. Sci. Stat. Comput.* 12, 79-94;
+Yang, Duraiswami, Gumerov & Davis 2003, ICCV, "Improved fast Gauss transform"), but
+with the expansion taken *per box pair* around both centres.  Because the expansion
+variable is ``xy`` with ``|xy| <= 1/4``, the truncation error is a uniform *relative*
+error ``<= (1/4)^p / p! * e^{1/2}`` on every single term, however far apart the boxes
+are; ``p`` is chosen per pair from ``|x|_max |y|_max`` so that this is below ``1e-14``
+(10 terms for full boxes).  The classical FGT expands around one centre only and has an
+*absolute* error, which is useless for the tiny sums of isolated points.  Costs: moments
+``O(n_S p m)`` and evaluation ``O(n_T p m)`` per pair, against ``O(n_T n_S m)`` for the
+direct sum; each pair takes the cheaper of the two.
+
+Range of pairs (relative cut-off).  For a target box a lower bound ``LB_T`` of every
+target's kernel mass ``A_i = sum_j K_ij a_j`` (``a_j = max_c |U_jc|``, own box and up to
+three neighbouring boxes, evaluated at the largest possible distance) is computed first;
+source boxes are added outward while the total mass beyond them times the kernel at the
+gap could still exceed ``1e-15 LB_T``.  Dense data thus use about ``+-9`` bandwidths,
+an isolated point as far as its neighbours require (up to ``38.6 h``, where
+``exp(-u^2/2)`` underflows in double precision, exactly as in the exact sum).
+
+Leave-one-out.  In the pair ``(T, T)`` the expansion includes the self term; it is
+removed by subtracting the expansion's own value for ``y = x`` (so the truncation
+cancels and only rounding of order ``eps K(0) a_i`` remains).  A target whose other
+neighbours carry little mass (``K(0) a_i > 1e3 A_i``, e.g. an isolated point, or
+neighbours with zero weight) is recomputed directly over its range, skipping ``j = i``.
+Net accuracy (measured in ``docs/kernels.md``): ``|error| <= ~1e-13 * sum_j (|K_ij| +
+|K'_ij|) a_j`` for every target.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["exact_sums", "fast_sums", "PHI0", "BOX_WIDTH"]
+
+PHI0 = 1.0 / math.sqrt(2.0 * math.pi)
+#: box width in bandwidths
+BOX_WIDTH = 1.0
+#: exp(-u^2/2) underflows to 0 beyond this distance (in bandwidths)
+_UNDERFLOW = 38.7
+#: relative cut-off for far boxes
+_CUT_TOL = 1e-15
+#: relative truncation error allowed for the e^{xy} series
+_TRUNC_TOL = 1e-15
+#: pairs with |d| above this are summed directly (keeps e^{dy} and e^{-(d+x)^2/2} in range)
+_DMAX = 24.0
+#: self-term cancellation: recompute directly when K(0) a_i > _SELF_RATIO * A_i
+_SELF_RATIO = 1e3
+#: rough cost, in multiply-adds, of one exp()
+_EXP_COST = 12.0
+_MAX_TERMS = 30
+
+
+@njit(cache=True)
+def _exact_rows(tv, sv, U, h, loo, deriv, first, stride, S0, S1):
+    """Direct sums for the targets ``first, first + stride, ...``."""
+    nt = tv.shape[0]
+    ns = sv.shape[0]
+    m = S0.shape[1]
+    for i in range(first, nt, stride):
+        t = tv[i]
+        for col in range(m):
+            S0[i, col] = 0.0
+            if deriv:
+                S1[i, col] = 0.0
+        for j in range(ns):
+            if loo and j == i:
+                continue
+            u = (t - sv[j]) / h
+            kv = PHI0 * math.exp(-0.5 * u * u)
+            for col in range(m):
+                S0[i, col] += kv * U[j, col]
+            if deriv:
+                kd = -u * kv
+                for col in range(m):
+                    S1[i, col] += kd * U[j, col]
+
+
+@njit(cache=True, parallel=True)
+def _exact_parallel(tv, sv, U, h, loo, deriv, nchunks, S0, S1):
+    for ch in prange(nchunks):
+        _exact_rows(tv, sv, U, h, loo, deriv, ch, nchunks, S0, S1)
+
+
+def exact_sums(tv, sv, U, h, loo, deriv, nchunks, S0, S1):
+    """Direct Gaussian sums of the first ``m = S0.shape[1]`` columns of ``U``.
+
+    ``S0``/``S1`` (nt, m) are overwritten; with ``loo`` (targets are the sources) the
+    term ``j == i`` is skipped.  ``nchunks <= 1`` runs serially in the calling thread.
+    """
+    if nchunks <= 1:
+        _exact_rows(tv, sv, U, h, loo, deriv, 0, 1, S0, S1)
+    else:
+        _exact_parallel(tv, sv, U, h, loo, deriv, nchunks, S0, S1)
+
+
+@njit(cache=True)
+def _n_terms(t, tol):
+    """Smallest p with t^p / p! * e^{2t} <= tol (t = max |x y| >= 0), at most _MAX_TERMS."""
+    if t <= 0.0:
+        return 1
+    term = 1.0
+    bound = math.exp(2.0 * t)
+    for p in range(1, _MAX_TERMS + 1):
+        term *= t / p
+        if term * bound <= tol:
+            return p
+    return _MAX_TERMS
+
+
+@njit(cache=True)
+def _direct_pair(tv, sv, Ua, h, loo, deriv, t0, t1, s0, s1, S0, S1, Am):
+    """Add the direct sums of sources [s0, s1) to targets [t0, t1)."""
+    m = S0.shape[1]
+    for i in range(t0, t1):
+        t = tv[i]
+        acc_a = 0.0
+        for j in range(s0, s1):
+            if loo and j == i:
+                continue
+            u = (t - sv[j]) / h
+            kv = PHI0 * math.exp(-0.5 * u * u)
+            acc_a += kv * Ua[j, m]
+            for col in range(m):
+                S0[i, col] += kv * Ua[j, col]
+            if deriv:
+                kd = -u * kv
+                for col in range(m):
+                    S1[i, col] += kd * Ua[j, col]
+        Am[i] += acc_a
+
+
+@njit(cache=True)
+def _expansion_pair(sv, Ua, h, loo_self, deriv, nT, X, rT, hwT, s0, s1, rS, hwS,
+                    nterm, M, pw, Q, acc, tself):
+    """Add the box-pair Taylor expansion of sources [s0, s1) to a target box.
+
+    ``X[:nT]`` holds the targets' box coordinates ``x``.  The results are accumulated,
+    target index innermost (so the loops vectorise), into ``acc``: rows ``0..m-1`` the
+    ``S0`` columns, row ``m`` the a-mass, rows ``m+1..2m`` the partial derivative sums
+    ``sum_pairs (T1 - d T0)``; the caller adds ``-x * (rows 0..m-1)`` to finish ``S1``.
+    ``tself``: the first target's index in the sources when ``loo_self``.
+    """
+    m = Ua.shape[1] - 1
+    mc = m + 1
+    d = (rT - rS) / h + (hwT - hwS)
+    nk = nterm + 1 if deriv else nterm
+    for col in range(mc):
+        for k in range(nk):
+            M[col, k] = 0.0
+    for j in range(s0, s1):
+        y = (sv[j] - rS) / h - hwS
+        g = math.exp(d * y - 0.5 * y * y)
+        for k in range(nk):
+            pw[k] = g
+            g *= y
+        for col in range(mc):
+            u = Ua[j, col]
+            for k in range(nk):
+                M[col, k] += pw[k] * u
+    for ii in range(nT):
+        dx = d + X[ii]
+        Q[0, ii] = PHI0 * math.exp(-0.5 * dx * dx)
+    for k in range(1, nterm):
+        f = 1.0 / k
+        for ii in range(nT):
+            Q[k, ii] = Q[k - 1, ii] * X[ii] * f
+    for col in range(mc):
+        for k in range(nterm):
+            c = M[col, k]
+            for ii in range(nT):
+                acc[col, ii] += Q[k, ii] * c
+    if deriv:
+        for col in range(m):
+            for k in range(nterm):
+                c = M[col, k + 1] - d * M[col, k]
+                for ii in range(nT):
+                    acc[mc + col, ii] += Q[k, ii] * c
+    if loo_self:
+        # remove the expansion's own value of the self term (y = x, d = 0)
+        for ii in range(nT):
+            x = X[ii]
+            gy = math.exp(-0.5 * x * x)
+            e0 = 0.0
+            e1 = 0.0
+            for k in range(nterm):
+                e0 += Q[k, ii] * gy
+                gy *= x
+                e1 += Q[k, ii] * gy
+            i = tself + ii
+            acc[m, ii] -= e0 * Ua[i, m]
+            for col in range(m):
+                acc[col, ii] -= e0 * Ua[i, col]
+                if deriv:
+                    acc[mc + col, ii] -= e1 * Ua[i, col]
+
+
+@njit(cache=True)
+def box_summaries(x, starts, Ua, h):
+    """Per box: reference value, half width (in h), a-mass, max a; and mass prefix sums."""
+    nb = starts.shape[0] - 1
+    m = Ua.shape[1] - 1
+    ref = np.empty(nb)
+    last = np.empty(nb)
+    hw = np.empty(nb)
+    mass = np.empty(nb)
+    amax = np.empty(nb)
+    cum = np.empty(nb + 1)
+    cum[0] = 0.0
+    for b in range(nb):
+        s = starts[b]
+        e = starts[b + 1]
+        ref[b] = x[s]
+        last[b] = x[e - 1]
+        hw[b] = 0.5 * (x[e - 1] - x[s]) / h
+        tot = 0.0
+        mx = 0.0
+        for j in range(s, e):
+            a = Ua[j, m]
+            tot += a
+            if a > mx:
+                mx = a
+        mass[b] = tot
+        amax[b] = mx
+        cum[b + 1] = cum[b] + tot
+    return ref, last, hw, mass, amax, cum
+
+
+@njit(cache=True)
+def _kern(u):
+    return PHI0 * math.exp(-0.5 * u * u)
+
+
+@njit(cache=True)
+def _box_refs(x, starts, h):
+    nb = starts.shape[0] - 1
+    ref = np.empty(nb)
+    last = np.empty(nb)
+    hw = np.empty(nb)
+    for b in range(nb):
+        ref[b] = x[starts[b]]
+        last[b] = x[starts[b + 1] - 1]
+        hw[b] = 0.5 * (last[b] - ref[b]) / h
+    return ref, last, hw
+
+
+@njit(cache=True)
+def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
+                samax, scum, first, stride, S0, S1, Am):
+    """Process the target boxes ``first, first + stride, ...`` (see :func:`fast_sums`)."""
+    m = S0.shape[1]
+    mc = m + 1
+    ntb = tb.shape[0] - 1
+    nsb = sb.shape[0] - 1
+    stotal = scum[nsb]
+    M = np.empty((mc, _MAX_TERMS + 1))
+    pw = np.empty(_MAX_TERMS + 1)
+    nTmax = 0
+    for T in range(first, ntb, stride):
+        nTmax = max(nTmax, tb[T + 1] - tb[T])
+    X = np.empty(nTmax)
+    Q = np.empty((_MAX_TERMS, nTmax))
+    acc = np.empty((2 * m + 1, nTmax))
+    ncol = 2 * m + 1 if deriv else m + 1
+    for T in range(first, ntb, stride):
+        t0 = tb[T]
+        t1 = tb[T + 1]
+        nT = t1 - t0
+        rT = tref[T]
+        lT = tlast[T]
+        hwT = thw[T]
+        used_exp = False
+        # pivot: the last source box starting at or before rT (the own box when loo)
+        if loo:
+            piv = T
+        else:
+            lo_b = 0
+            hi_b = nsb
+            while hi_b - lo_b > 1:
+                mid = (lo_b + hi_b) // 2
+                if sref[mid] <= rT:
+                    lo_b = mid
+                else:
+                    hi_b = mid
+            piv = lo_b
+        # lower bound of every target's kernel mass in this box
+        LB = 0.0
+        for S in range(max(piv - 3, 0), min(piv + 4, nsb)):
+            far = (max(slast[S], lT) - min(sref[S], rT)) / h
+            if loo and S == T:
+                LB += _kern(far) * (smass[S] - samax[S])
+            else:
+                LB += _kern(far) * smass[S]
+        # range of source boxes [L, R]
+        R = piv
+        while R + 1 < nsb:
+            gap = (sref[R + 1] - lT) / h
+            if gap < 0.0:
+                gap = 0.0
+            if gap > _UNDERFLOW:
+                break
+            if (stotal - scum[R + 1]) * _kern(gap) <= _CUT_TOL * LB:
+                break
+            R += 1
+        L = piv
+        while L - 1 >= 0:
+            gap = (rT - slast[L - 1]) / h
+            if gap < 0.0:
+                gap = 0.0
+            if gap > _UNDERFLOW:
+                break
+            if scum[L] * _kern(gap) <= _CUT_TOL * LB:
+                break
+            L -= 1
+        for S in range(L, R + 1):
+            s0 = sb[S]
+            s1 = sb[S + 1]
+            nS = s1 - s0
+            d = (rT - sref[S]) / h + (thw[T] - shw[S])
+            use_exp = abs(d) <= _DMAX and nT * nS > 16
+            nterm = 0
+            if use_exp:
+                # relative truncation allowed for this pair: its contribution to any
+                # target is at most smass[S] K(gap), every target's mass is >= LB
+                if sref[S] > lT:
+                    gap = (sref[S] - lT) / h
+                elif slast[S] < rT:
+                    gap = (rT - slast[S]) / h
+                else:
+                    gap = 0.0
+                bound = smass[S] * _kern(gap)
+                tol = _TRUNC_TOL
+                if bound > 0.0 and LB > 0.0:
+                    tol = max(_TRUNC_TOL, min(1e-3, _TRUNC_TOL * LB / bound))
+                nterm = _n_terms(thw[T] * shw[S], tol)
+                c_dir = nT * nS * (_EXP_COST + ncol)
+                c_exp = nS * (_EXP_COST + (nterm + 1) * mc) + nT * (_EXP_COST + nterm * (ncol + 1))
+                use_exp = c_exp < c_dir
+            if use_exp:
+                if not used_exp:
+                    used_exp = True
+                    for ii in range(nT):
+                        X[ii] = (tv[t0 + ii] - rT) / h - hwT
+                    for r in range(2 * m + 1):
+                        for ii in range(nT):
+                            acc[r, ii] = 0.0
+                _expansion_pair(sv, Ua, h, loo and S == T, deriv, nT, X, rT, hwT,
+                                s0, s1, sref[S], shw[S], nterm, M, pw, Q, acc, t0)
+            else:
+                _direct_pair(tv, sv, Ua, h, loo, deriv, t0, t1, s0, s1, S0, S1, Am)
+        if used_exp:
+            for ii in range(nT):
+                i = t0 + ii
+                Am[i] += acc[m, ii]
+                for col in range(m):
+                    S0[i, col] += acc[col, ii]
+                    if deriv:
+                        S1[i, col] += acc[mc + col, ii] - X[ii] * acc[col, ii]
+        if loo:
+            k0 = PHI0
+            for i in range(t0, t1):
+                ai = Ua[i, m]
+                if ai > 0.0 and k0 * ai > _SELF_RATIO * Am[i]:
+                    for col in range(m):
+                        S0[i, col] = 0.0
+                        if deriv:
+                            S1[i, col] = 0.0
+                    Am[i] = 0.0
+                    _direct_pair(tv, sv, Ua, h, True, deriv, i, i + 1, sb[L], sb[R + 1], S0, S1, Am)
+
+
+@njit(cache=True, parallel=True)
+def _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
+                   samax, scum, nchunks, S0, S1, Am):
+    for ch in prange(nchunks):
+        _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
+                    samax, scum, ch, nchunks, S0, S1, Am)
+
+
+def fast_sums(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1):
+    """Fast Gaussian sums on sorted data (see the module docstring).
+
+    ``tb``/``sb``: box starts of the sorted targets/sources (for leave-one-out the same
+    array, with ``tv is sv``).  ``S0``/``S1`` (nt, m) are overwritten.  ``nchunks <= 1``
+    runs serially in the calling thread.
+    """
+    sref, slast, shw, smass, samax, scum = box_summaries(sv, sb, Ua, h)
+    tref, tlast, thw = _box_refs(tv, tb, h)
+    S0[:] = 0.0
+    if deriv:
+        S1[:] = 0.0
+    Am = np.zeros(tv.shape[0])
+    args = (tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass, samax, scum)
+    if nchunks <= 1:
+        _fast_boxes(*args, 0, 1, S0, S1, Am)
+    else:
+        _fast_parallel(*args, nchunks, S0, S1, Am)
+
