@@ -213,7 +213,8 @@ def test_sieve_link_solvers_agree_and_weights_equal_repeats():
         (np.arange(10.0), np.r_[np.zeros(5), np.ones(5)], {"degree": 0}, "'degree' parameter"),
         (np.arange(10.0), np.r_[np.zeros(5), np.ones(5)], {"clip": 0.7}, "'clip' parameter"),
         (np.arange(10.0), np.r_[np.zeros(5), np.ones(5)], {"solver": "bfgs"}, "'solver'"),
-        (np.arange(10.0), np.r_[np.zeros(5), np.ones(5)], {"extrapolation": "x"}, "'extrapolation'"),
+        (np.arange(10.0), np.r_[np.zeros(5), np.ones(5)], {"extrapolation": "x"},
+         "'extrapolation'"),
     ],
 )
 def test_sieve_link_bad_inputs(v, z, params, match):

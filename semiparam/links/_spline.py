@@ -258,11 +258,13 @@ class MonotoneSplineBasis:
         if k < 1:
             raise ValueError(f"degree must be >= 1; got {degree!r}.")
         if t.ndim != 1 or t.size < 2 * k + 2 or np.any(np.diff(t) < 0):
-            raise ValueError("knots must be a sorted 1-D array with at least 2 * degree + 2 entries.")
+            raise ValueError(
+                "knots must be a sorted 1-D array with at least 2 * degree + 2 entries.")
         if not t[0] < t[-1]:
             raise ValueError("The boundary knots must differ (the index must vary).")
         if extrapolation not in ("linear", "constant"):
-            raise ValueError(f"extrapolation must be 'linear' or 'constant'; got {extrapolation!r}.")
+            raise ValueError(
+                f"extrapolation must be 'linear' or 'constant'; got {extrapolation!r}.")
         self.knots = t
         self.degree = k
         self.extrapolation = extrapolation
@@ -279,7 +281,8 @@ class MonotoneSplineBasis:
         (weighted) quantiles; coinciding quantiles (ties in ``v``) are merged, so the
         basis may have fewer than ``n_basis`` functions."""
         v = np.asarray(v, dtype=float)
-        return cls(_clamped_knots(v, int(n_basis), int(degree), sample_weight), degree, extrapolation)
+        knots = _clamped_knots(v, int(n_basis), int(degree), sample_weight)
+        return cls(knots, degree, extrapolation)
 
     # -- coefficients ----------------------------------------------------------
     @staticmethod

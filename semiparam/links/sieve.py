@@ -81,8 +81,9 @@ class SieveLink(BaseLink, BaseEstimator):
     ``g(v) = sigmoid(a + sum_k c_k I_k(v))`` with I-splines ``I_k`` on knots at quantiles
     of ``v`` and ``c_k >= 0``: nondecreasing by construction (nonincreasing with
     ``increasing=False``).  Fitted by weighted maximum likelihood under the bounds
-    (bound-constrained Newton, or L-BFGS-B with the analytic gradient).  See the module docstring for the construction and
-    :class:`MonotoneSplineBasis` for the basis, which the single-index estimator reuses.
+    (bound-constrained Newton, or L-BFGS-B with the analytic gradient).  See the module
+    docstring for the construction and :class:`MonotoneSplineBasis` for the basis, which
+    the single-index estimator reuses.
 
     Parameters
     ----------
@@ -229,8 +230,8 @@ class SieveLink(BaseLink, BaseEstimator):
             return default_n_basis(n, self.degree)
         if self.n_basis < self.degree:
             raise ValueError(
-                f"n_basis must be >= degree (got n_basis={self.n_basis} < degree={self.degree}): "
-                f"a monotone spline of degree {self.degree} without interior knots already "
+                f"n_basis must be >= degree (got n_basis={self.n_basis} < "
+                f"degree={self.degree}): a monotone spline of degree {self.degree} without interior knots already "
                 f"has {self.degree} basis functions.")
         return int(self.n_basis)
 
