@@ -231,8 +231,8 @@ class SieveLink(BaseLink, BaseEstimator):
         if self.n_basis < self.degree:
             raise ValueError(
                 f"n_basis must be >= degree (got n_basis={self.n_basis} < "
-                f"degree={self.degree}): a monotone spline of degree {self.degree} without interior knots already "
-                f"has {self.degree} basis functions.")
+                f"degree={self.degree}): a monotone spline of degree {self.degree} without "
+                f"interior knots already has {self.degree} basis functions.")
         return int(self.n_basis)
 
     def _set_state(self, basis, intercept, coef):
