@@ -75,6 +75,11 @@ _SELF_RATIO = 1e3
 #: rough cost, in multiply-adds, of one exp()
 _EXP_COST = 12.0
 _MAX_TERMS = 30
+#: targets (and sources) are processed in tiles of this many (scratch stays in L1/L2)
+_TILE = 128
+#: at most this many source boxes lie within _UNDERFLOW bandwidths of a target box
+#: (box starts are at least one box width apart)
+_MAX_RANGE = 2 * int(math.ceil(_UNDERFLOW / BOX_WIDTH)) + 4
 
 
 @njit(cache=True)
@@ -156,56 +161,69 @@ def _direct_pair(tv, sv, Ua, h, loo, deriv, t0, t1, s0, s1, S0, S1, Am):
         Am[i] += acc_a
 
 
-@njit(cache=True)
-def _expansion_pair(sv, Ua, h, loo_self, deriv, nT, X, rT, hwT, s0, s1, rS, hwS,
-                    nterm, M, pw, Q, acc, tself):
-    """Add the box-pair Taylor expansion of sources [s0, s1) to a target box.
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _pair_moments(ys, gs, UaT, deriv, d, s0, s1, nterm, M, PW):
+    """Moments ``M[col, k] = sum_j Ua[j, col] e^{d y_j - y_j^2/2} y_j^k`` of sources [s0, s1).
 
-    ``X[:nT]`` holds the targets' box coordinates ``x``.  The results are accumulated,
-    target index innermost (so the loops vectorise), into ``acc``: rows ``0..m-1`` the
-    ``S0`` columns, row ``m`` the a-mass, rows ``m+1..2m`` the partial derivative sums
-    ``sum_pairs (T1 - d T0)``; the caller adds ``-x * (rows 0..m-1)`` to finish ``S1``.
-    ``tself``: the first target's index in the sources when ``loo_self``.
+    ``ys``/``gs`` hold every source's box coordinate ``y`` and ``e^{-y^2/2}``, ``UaT`` the
+    source columns transposed; sources go in chunks of ``_TILE`` so that the powers
+    ``PW`` stay in cache and the sums over sources vectorise (``reassoc`` only reorders
+    these sums of products).
     """
-    m = Ua.shape[1] - 1
-    mc = m + 1
-    d = (rT - rS) / h + (hwT - hwS)
+    mc = UaT.shape[0]
     nk = nterm + 1 if deriv else nterm
     for col in range(mc):
         for k in range(nk):
             M[col, k] = 0.0
-    for j in range(s0, s1):
-        y = (sv[j] - rS) / h - hwS
-        g = math.exp(d * y - 0.5 * y * y)
-        for k in range(nk):
-            pw[k] = g
-            g *= y
+    for c0 in range(s0, s1, _TILE):
+        nc = min(c0 + _TILE, s1) - c0
+        for jj in range(nc):
+            PW[0, jj] = gs[c0 + jj] * math.exp(d * ys[c0 + jj])
+        for k in range(1, nk):
+            for jj in range(nc):
+                PW[k, jj] = PW[k - 1, jj] * ys[c0 + jj]
         for col in range(mc):
-            u = Ua[j, col]
             for k in range(nk):
-                M[col, k] += pw[k] * u
-    for ii in range(nT):
-        dx = d + X[ii]
+                acc = 0.0
+                for jj in range(nc):
+                    acc += PW[k, jj] * UaT[col, c0 + jj]
+                M[col, k] += acc
+
+
+@njit(cache=True)
+def _pair_evaluate(Ua, deriv, loo_self, d, nterm, M, X, a, b, i0, Q, acc):
+    """Add one pair's expansion to the target tile ``X[a:b]`` (accumulators ``acc``).
+
+    ``acc`` rows: ``0..m-1`` the ``S0`` columns, ``m`` the a-mass, ``m+1..2m`` the partial
+    derivative sums ``sum_pairs (T1 - d T0)`` (the caller adds ``-x * S0`` at the end);
+    the target index runs innermost so that the loops vectorise.  With ``loo_self``
+    (the pair of a box with itself) the expansion's own value of the self term
+    (``y = x``, ``d = 0``) is removed; ``i0`` is the source index of ``X[0]``.
+    """
+    mc = Ua.shape[1]
+    m = mc - 1
+    nt = b - a
+    for ii in range(nt):
+        dx = d + X[a + ii]
         Q[0, ii] = PHI0 * math.exp(-0.5 * dx * dx)
     for k in range(1, nterm):
         f = 1.0 / k
-        for ii in range(nT):
-            Q[k, ii] = Q[k - 1, ii] * X[ii] * f
+        for ii in range(nt):
+            Q[k, ii] = Q[k - 1, ii] * X[a + ii] * f
     for col in range(mc):
         for k in range(nterm):
             c = M[col, k]
-            for ii in range(nT):
+            for ii in range(nt):
                 acc[col, ii] += Q[k, ii] * c
     if deriv:
         for col in range(m):
             for k in range(nterm):
                 c = M[col, k + 1] - d * M[col, k]
-                for ii in range(nT):
+                for ii in range(nt):
                     acc[mc + col, ii] += Q[k, ii] * c
     if loo_self:
-        # remove the expansion's own value of the self term (y = x, d = 0)
-        for ii in range(nT):
-            x = X[ii]
+        for ii in range(nt):
+            x = X[a + ii]
             gy = math.exp(-0.5 * x * x)
             e0 = 0.0
             e1 = 0.0
@@ -213,7 +231,7 @@ def _expansion_pair(sv, Ua, h, loo_self, deriv, nT, X, rT, hwT, s0, s1, rS, hwS,
                 e0 += Q[k, ii] * gy
                 gy *= x
                 e1 += Q[k, ii] * gy
-            i = tself + ii
+            i = i0 + a + ii
             acc[m, ii] -= e0 * Ua[i, m]
             for col in range(m):
                 acc[col, ii] -= e0 * Ua[i, col]
@@ -258,6 +276,24 @@ def _kern(u):
 
 
 @njit(cache=True)
+def _source_coordinates(x, starts, h):
+    """Box coordinate ``y = (x - ref)/h - hw`` of every source and ``e^{-y^2/2}``."""
+    n = x.shape[0]
+    ys = np.empty(n)
+    gs = np.empty(n)
+    for b in range(starts.shape[0] - 1):
+        s = starts[b]
+        e = starts[b + 1]
+        r = x[s]
+        hw = 0.5 * (x[e - 1] - r) / h
+        for j in range(s, e):
+            y = (x[j] - r) / h - hw
+            ys[j] = y
+            gs[j] = math.exp(-0.5 * y * y)
+    return ys, gs
+
+
+@njit(cache=True)
 def _box_refs(x, starts, h):
     nb = starts.shape[0] - 1
     ref = np.empty(nb)
@@ -272,21 +308,30 @@ def _box_refs(x, starts, h):
 
 @njit(cache=True)
 def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
-                samax, scum, first, stride, S0, S1, Am):
-    """Process the target boxes ``first, first + stride, ...`` (see :func:`fast_sums`)."""
+                samax, scum, ys, gs, UaT, first, stride, S0, S1, Am):
+    """Process the target boxes ``first, first + stride, ...`` (see :func:`fast_sums`).
+
+    Per target box: (1) the range of source boxes from the relative cut-off; (2) each
+    pair either summed directly or its moments stored; (3) the stored expansions
+    evaluated tile by tile over the box's targets.
+    """
     m = S0.shape[1]
     mc = m + 1
     ntb = tb.shape[0] - 1
     nsb = sb.shape[0] - 1
     stotal = scum[nsb]
-    M = np.empty((mc, _MAX_TERMS + 1))
-    pw = np.empty(_MAX_TERMS + 1)
+    nrange = min(nsb, _MAX_RANGE)
+    Mst = np.empty((nrange, mc, _MAX_TERMS + 1))
+    pd = np.empty(nrange)
+    pn = np.empty(nrange, dtype=np.int64)
+    pself = np.empty(nrange, dtype=np.bool_)
+    PW = np.empty((_MAX_TERMS + 1, _TILE))
     nTmax = 0
     for T in range(first, ntb, stride):
         nTmax = max(nTmax, tb[T + 1] - tb[T])
     X = np.empty(nTmax)
-    Q = np.empty((_MAX_TERMS, nTmax))
-    acc = np.empty((2 * m + 1, nTmax))
+    Q = np.empty((_MAX_TERMS, _TILE))
+    acc = np.empty((2 * m + 1, _TILE))
     ncol = 2 * m + 1 if deriv else m + 1
     for T in range(first, ntb, stride):
         t0 = tb[T]
@@ -295,7 +340,6 @@ def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast
         rT = tref[T]
         lT = tlast[T]
         hwT = thw[T]
-        used_exp = False
         # pivot: the last source box starting at or before rT (the own box when loo)
         if loo:
             piv = T
@@ -338,11 +382,13 @@ def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast
             if scum[L] * _kern(gap) <= _CUT_TOL * LB:
                 break
             L -= 1
+        # direct pairs now, expansion pairs: moments now, evaluation below
+        npair = 0
         for S in range(L, R + 1):
             s0 = sb[S]
             s1 = sb[S + 1]
             nS = s1 - s0
-            d = (rT - sref[S]) / h + (thw[T] - shw[S])
+            d = (rT - sref[S]) / h + (hwT - shw[S])
             use_exp = abs(d) <= _DMAX and nT * nS > 16
             nterm = 0
             if use_exp:
@@ -358,30 +404,35 @@ def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast
                 tol = _TRUNC_TOL
                 if bound > 0.0 and LB > 0.0:
                     tol = max(_TRUNC_TOL, min(1e-3, _TRUNC_TOL * LB / bound))
-                nterm = _n_terms(thw[T] * shw[S], tol)
+                nterm = _n_terms(hwT * shw[S], tol)
                 c_dir = nT * nS * (_EXP_COST + ncol)
                 c_exp = nS * (_EXP_COST + (nterm + 1) * mc) + nT * (_EXP_COST + nterm * (ncol + 1))
                 use_exp = c_exp < c_dir
             if use_exp:
-                if not used_exp:
-                    used_exp = True
-                    for ii in range(nT):
-                        X[ii] = (tv[t0 + ii] - rT) / h - hwT
-                    for r in range(2 * m + 1):
-                        for ii in range(nT):
-                            acc[r, ii] = 0.0
-                _expansion_pair(sv, Ua, h, loo and S == T, deriv, nT, X, rT, hwT,
-                                s0, s1, sref[S], shw[S], nterm, M, pw, Q, acc, t0)
+                _pair_moments(ys, gs, UaT, deriv, d, s0, s1, nterm, Mst[npair], PW)
+                pd[npair] = d
+                pn[npair] = nterm
+                pself[npair] = loo and S == T
+                npair += 1
             else:
                 _direct_pair(tv, sv, Ua, h, loo, deriv, t0, t1, s0, s1, S0, S1, Am)
-        if used_exp:
+        if npair > 0:
             for ii in range(nT):
-                i = t0 + ii
-                Am[i] += acc[m, ii]
-                for col in range(m):
-                    S0[i, col] += acc[col, ii]
-                    if deriv:
-                        S1[i, col] += acc[mc + col, ii] - X[ii] * acc[col, ii]
+                X[ii] = (tv[t0 + ii] - rT) / h - hwT
+            for a in range(0, nT, _TILE):
+                b = min(a + _TILE, nT)
+                for r in range(2 * m + 1):
+                    for ii in range(b - a):
+                        acc[r, ii] = 0.0
+                for p in range(npair):
+                    _pair_evaluate(Ua, deriv, pself[p], pd[p], pn[p], Mst[p], X, a, b, t0, Q, acc)
+                for ii in range(b - a):
+                    i = t0 + a + ii
+                    Am[i] += acc[m, ii]
+                    for col in range(m):
+                        S0[i, col] += acc[col, ii]
+                        if deriv:
+                            S1[i, col] += acc[mc + col, ii] - X[a + ii] * acc[col, ii]
         if loo:
             k0 = PHI0
             for i in range(t0, t1):
@@ -397,10 +448,10 @@ def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast
 
 @njit(cache=True, parallel=True)
 def _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
-                   samax, scum, nchunks, S0, S1, Am):
+                   samax, scum, ys, gs, UaT, nchunks, S0, S1, Am):
     for ch in prange(nchunks):
         _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
-                    samax, scum, ch, nchunks, S0, S1, Am)
+                    samax, scum, ys, gs, UaT, ch, nchunks, S0, S1, Am)
 
 
 def fast_sums(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1):
@@ -416,7 +467,10 @@ def fast_sums(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1):
     if deriv:
         S1[:] = 0.0
     Am = np.zeros(tv.shape[0])
-    args = (tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass, samax, scum)
+    ys, gs = _source_coordinates(sv, sb, h)
+    UaT = np.ascontiguousarray(Ua.T)
+    args = (tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass, samax, scum,
+            ys, gs, UaT)
     if nchunks <= 1:
         _fast_boxes(*args, 0, 1, S0, S1, Am)
     else:
