@@ -18,7 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import (
@@ -29,7 +29,12 @@ from .._validation import (
     validate_params,
 )
 
-__all__ = ["BaseIndexClassifier", "normalize_direction", "normalization_jacobian"]
+__all__ = [
+    "BaseIndexClassifier",
+    "BaseIndexRegressor",
+    "normalize_direction",
+    "normalization_jacobian",
+]
 
 
 def normalize_direction(direction, how: str = "unit"):
@@ -147,5 +152,88 @@ class BaseIndexClassifier(ClassifierMixin, BaseEstimator, ABC):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class BaseIndexRegressor(RegressorMixin, BaseEstimator, ABC):
+    """Base class: scikit-learn regressor with a single linear index, ``E[y | x] = g(x'beta)``.
+
+    The regression twin of :class:`BaseIndexClassifier` (same validation, normalisation
+    and summary); ``predict`` is the fitted link at the index.  A subclass implements
+    ``_fit(X, y, w)`` with ``y`` float and sets ``coef_``, ``link_`` and ``result_``.
+    """
+
+    _parameter_constraints: dict = {"normalize": [Options({"unit", "first"})]}
+    _min_rows: int = 10
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Design without an intercept column (the link absorbs location).
+        y : array-like of shape (n_samples,)
+            Real-valued outcome.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Nonnegative row weights.
+        """
+        validate_params(self)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=1, y_numeric=True)
+        y = np.asarray(y, dtype=float)
+        if y.ndim != 1:
+            raise ValueError(f"y must be one-dimensional; got shape {y.shape}.")
+        w = check_sample_weight(sample_weight, X.shape[0])
+        check_design(
+            X[w > 0],
+            min_rows=self._min_rows,
+            feature_names=getattr(self, "feature_names_in_", None),
+            estimator_name=type(self).__name__,
+        )
+        yp = y[w > 0]
+        if np.ptp(yp) <= 1e-12 * max(np.abs(yp).max(), 1e-300):
+            raise ValueError(
+                "y is constant (among rows with positive weight); there is no index to estimate."
+            )
+        self._fit(X, y, w)
+        return self
+
+    @abstractmethod
+    def _fit(self, X, y, w):
+        """Estimate from validated arrays: X (n, d) float, y (n,) float, w (n,) >= 0."""
+
+    def _feature_names(self):
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            return tuple(str(n) for n in names)
+        return tuple(f"x{j}" for j in range(self.n_features_in_))
+
+    def index(self, X):
+        """The fitted index ``X @ coef_`` (normalised coefficients).
+
+        (Named ``index`` rather than ``decision_function``: scikit-learn reserves the
+        latter for classifiers.)
+        """
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return X @ self.coef_
+
+    def predict(self, X):
+        """``link_(X @ coef_)``, the estimated conditional mean."""
+        check_is_fitted(self, "link_")
+        return np.asarray(self.link_(self.index(X)), dtype=float)
+
+    def summary(self, alpha: float = 0.05):
+        """Coefficient table (statsmodels ``Summary``); see :class:`IndexResult`."""
+        check_is_fitted(self, "result_")
+        return self.result_.summary(alpha)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags

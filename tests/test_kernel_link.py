@@ -1,0 +1,118 @@
+"""KernelLink: Nadaraya–Watson link against a brute-force twin, derivative, fallbacks, errors."""
+
+import numpy as np
+import pytest
+
+from _kleinspady_helpers import brute_kernel_sums_at, install_brute_kernels_if_missing
+from semiparam.links import KernelLink
+from semiparam.links.kernel import rule_of_thumb_bandwidth
+
+install_brute_kernels_if_missing()
+
+KERNELS = ["epanechnikov", "biweight", "triweight", "gaussian"]
+
+
+def _data(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(n)
+    z = (rng.uniform(size=n) < 1 / (1 + np.exp(-2 * v))).astype(float)
+    w = rng.uniform(0.5, 2.0, n)
+    return v, z, w
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_matches_brute_force(kernel):
+    v, z, w = _data()
+    link = KernelLink(kernel=kernel, bandwidth=0.4).fit(v, z, sample_weight=w)
+    q = np.linspace(-2.5, 2.5, 41)
+    S0, S1 = brute_kernel_sums_at(q, v, np.column_stack([w * z, w]), 0.4, kernel, derivative=True)
+    g = S0[:, 0] / S0[:, 1]
+    dg = (S1[:, 0] - g * S1[:, 1]) / (0.4 * S0[:, 1])
+    np.testing.assert_allclose(link(q), g, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(link.derivative(q), dg, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("kernel", ["biweight", "gaussian"])
+def test_derivative_matches_finite_differences(kernel):
+    v, z, w = _data(seed=1)
+    link = KernelLink(kernel=kernel, bandwidth=0.5).fit(v, z, sample_weight=w)
+    q = np.linspace(-1.5, 1.5, 13)
+    eps = 1e-6
+    fd = (link(q + eps) - link(q - eps)) / (2 * eps)
+    np.testing.assert_allclose(link.derivative(q), fd, rtol=1e-5, atol=1e-7)
+
+
+def test_fallback_far_from_data_is_nearest_fitted_value():
+    v = np.array([0.0, 0.1, 0.2, 5.0, 5.1])
+    z = np.array([0.0, 0.0, 1.0, 1.0, 1.0])
+    link = KernelLink(kernel="epanechnikov", bandwidth=0.3).fit(v, z)
+    out = link(np.array([-10.0, 2.6, 20.0]))
+    assert np.all(np.isfinite(out))
+    # -10 is nearest to v=0, 20 to v=5.1: the in-sample fitted values there
+    assert out[0] == pytest.approx(link(np.array([0.0]))[0])
+    assert out[2] == pytest.approx(1.0)
+    assert np.all(link.derivative(np.array([-10.0, 20.0])) == 0.0)
+    assert link(np.array([[0.1, 5.0]])).shape == (1, 2)  # shape kept
+
+
+def test_bandwidth_rules():
+    v, z, _ = _data(n=500)
+    sil = KernelLink(kernel="gaussian", bandwidth="silverman").fit(v, z)
+    assert sil.bandwidth_ == pytest.approx(1.06 * v.std() * 500 ** -0.2)
+    epa = rule_of_thumb_bandwidth(1.0, 500, "epanechnikov") / rule_of_thumb_bandwidth(1.0, 500, "gaussian")
+    assert epa == pytest.approx(2.214, abs=1e-3)
+    cv = KernelLink(kernel="epanechnikov", bandwidth="cv").fit(v, z)
+    assert 0.01 * v.std() <= cv.bandwidth_ <= 2 * v.std()
+    # the CV choice is no worse (leave-one-out MSE) than the rule of thumb
+    from semiparam._kernels import kernel_sums
+
+    def loo_mse(h):
+        S0, _, _ = kernel_sums(v, np.column_stack([z, np.ones_like(z)]), h, "epanechnikov")
+        g = np.where(S0[:, 1] > 0, S0[:, 0] / np.maximum(S0[:, 1], 1e-300), z.mean())
+        return np.mean((z - g) ** 2)
+
+    h_rot = rule_of_thumb_bandwidth(v.std(), 500, "epanechnikov")
+    assert loo_mse(cv.bandwidth_) <= loo_mse(h_rot) + 1e-12
+
+
+def test_zero_weight_points_are_ignored():
+    v, z, w = _data(n=200)
+    w[::3] = 0.0
+    a = KernelLink(kernel="biweight", bandwidth=0.5).fit(v, z, sample_weight=w)
+    b = KernelLink(kernel="biweight", bandwidth=0.5).fit(v[w > 0], z[w > 0], sample_weight=w[w > 0])
+    q = np.linspace(-2, 2, 9)
+    np.testing.assert_allclose(a(q), b(q), rtol=1e-12)
+    assert a.n_samples_fit_ == int(np.sum(w > 0))
+
+
+def test_errors():
+    v, z, _ = _data(n=50)
+    with pytest.raises(ValueError, match="kernel"):
+        KernelLink(kernel="box").fit(v, z)
+    with pytest.raises(ValueError, match="bandwidth"):
+        KernelLink(bandwidth=-1.0).fit(v, z)
+    with pytest.raises(ValueError, match="bandwidth"):
+        KernelLink(bandwidth="scott").fit(v, z)
+    with pytest.raises(ValueError, match="different lengths"):
+        KernelLink().fit(v, z[:-1])
+    with pytest.raises(ValueError, match="NaN"):
+        KernelLink().fit(np.r_[v[:-1], np.nan], z)
+    with pytest.raises(ValueError, match="nonnegative"):
+        KernelLink().fit(v, z, sample_weight=-np.ones_like(v))
+    with pytest.raises(ValueError, match="zero for every point"):
+        KernelLink().fit(v, z, sample_weight=np.zeros_like(v))
+    with pytest.raises(AttributeError, match="not fitted"):
+        KernelLink()(v)
+    link = KernelLink(bandwidth=0.5).fit(v, z)
+    with pytest.raises(ValueError, match="NaN"):
+        link(np.array([np.nan]))
+
+
+def test_plot_smoke():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    v, z, _ = _data(n=100)
+    ax = KernelLink(bandwidth=0.5).fit(v, z).plot()
+    assert ax.get_xlabel() == "index"
