@@ -5,7 +5,7 @@ Single-index estimators side by side when the link is not logistic
 One binary-choice data set whose link is far from any logistic curve -- the
 shifted-logistic mixture ``0.5 sigmoid((u - 1.5)/0.25) + 0.5 sigmoid((u + 1.5)/0.25)``,
 with a flat shoulder at 1/2 around the origin -- and mixed regressors (normal, binary,
-uniform), for which a misspecified logit is biased even in direction.  We fit
+uniform).  We fit
 
 * a logit (statsmodels, with a constant; its slopes normalised),
 * Klein-Spady semiparametric maximum likelihood (leave-one-out kernel link),
@@ -59,30 +59,16 @@ print(f"n = {n} rows, {y.mean():.2f} successes; true direction {np.round(truth_u
 # ------------------
 # Every semiparametric estimator reports a unit-norm direction ``coef_`` and a fitted
 # link ``link_`` on the index ``X @ coef_``; the logit's slopes are normalised the same
-# way by ``compare``.
-#
-# The classes are looked up lazily: one whose module is not part of this build yet is
-# reported and left out (any other import error is raised).
-
-
-def lookup(name):
-    try:
-        return getattr(index, name)
-    except ModuleNotFoundError as err:
-        if not (err.name or "").startswith("semiparam.index."):
-            raise
-        print(f"{name} is not available in this build: left out")
-        return None
-
-
+# way by ``compare``.  All run with their default settings.
 logit = sm.Logit(y, sm.add_constant(X)).fit(disp=0)
-estimators = {}
-classes = [("Klein-Spady", "KleinSpadyClassifier"), ("Ichimura", "IchimuraClassifier"),
-           ("Isotonic", "IsotonicIndexClassifier"), ("Sieve", "SieveIndexClassifier")]
-for label, name in classes:
-    cls = lookup(name)
-    if cls is not None:
-        estimators[label] = cls().fit(X, y)
+estimators = {
+    "Klein-Spady": index.KleinSpadyClassifier(),
+    "Ichimura": index.IchimuraClassifier(),
+    "Isotonic": index.IsotonicIndexClassifier(),
+    "Sieve": index.SieveIndexClassifier(),
+}
+for est in estimators.values():
+    est.fit(X, y)
 
 table = index.compare([logit, *estimators.values()], names=["Logit", *estimators])
 print(table)
@@ -130,12 +116,15 @@ if out:
 # %%
 # Why this comparison
 # -------------------
-# The shifted-logistic link has a flat shoulder that no logistic curve can follow, and
-# the regressors are not elliptically distributed (one is binary, two are uniform), so
-# the logit's direction is inconsistent: the angle above does not shrink with ``n``.
-# The semiparametric estimators leave the link free and estimate the direction
-# consistently; they differ in how they estimate the link (leave-one-out kernel,
-# isotonic regression, monotone splines) and hence in smoothness, monotonicity and
-# cost.  The sieve and isotonic links are monotone by construction; the kernel links
-# need not be.  Drawing every link against the truth, rather than only tabulating
-# coefficients, shows where each method spends its flexibility: around the shoulder.
+# The shifted-logistic link has a flat shoulder that no logistic curve can follow.  With
+# regressors that are not elliptically distributed (one binary, two uniform) the logit's
+# slopes are not consistent for the direction in general; in this design the asymptotic
+# bias happens to be small (about 0.7 degrees at n = 200,000), and what the wrong link
+# costs is fit and precision: the logit's log-likelihood is far below the others' (by
+# about 150 at n = 5000) and its standard errors are 25-45% larger, so its direction
+# is typically further from the truth.  The semiparametric estimators leave the link free; they differ
+# in how they estimate it (leave-one-out kernel smoothing, isotonic regression, monotone
+# splines) and hence in smoothness, monotonicity and cost: the isotonic and sieve links
+# are monotone by construction, the kernel links need not be.  Drawing every link
+# against the truth, rather than only tabulating coefficients, shows where each method
+# spends its flexibility: around the shoulder.
