@@ -25,7 +25,7 @@ _HOMES = {
     "SieveIndexClassifier": "sieve",
     "LogitIndexClassifier": "logit",
     "PairwiseRankingClassifier": "ranking",
-    "compare": "compare",
+    "compare": "_compare",
     "IndexResult": "results",
 }
 
