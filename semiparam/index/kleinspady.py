@@ -144,10 +144,12 @@ def _glm_slopes(Xs, z, w, link: str, max_iter: int = 50):
         else:
             # probit: score via the inverse Mills ratios, Fisher information weights
             lp, lq = special.log_ndtr(eta), special.log_ndtr(-eta)
-            phi = np.exp(-0.5 * eta**2) / np.sqrt(2 * np.pi)
-            r1, r0 = phi / np.exp(lp), phi / np.exp(lq)
+            # inverse Mills ratios phi/Phi in logs (no 0/0 far in the tails)
+            lphi = -0.5 * eta**2 - 0.5 * np.log(2 * np.pi)
+            phi = np.exp(lphi)
+            r1, r0 = np.exp(lphi - lp), np.exp(lphi - lq)
             score = A.T @ (w * (z * r1 - (1 - z) * r0))
-            W = w * phi**2 / np.maximum(np.exp(lp + lq), 1e-300)
+            W = w * np.exp(2 * lphi - lp - lq)
         grad = score - ridge * b
         H = (A * W[:, None]).T @ A + np.diag(ridge + 1e-12)
         try:
@@ -243,14 +245,47 @@ def _lbfgs(fg, x0, max_iter, ftol, gtol):
     )
 
 
-def _is_converged(res, tol):
-    if res.success:
-        return True
-    if res.status == 2 and np.all(np.isfinite(res.jac)):
-        # line search failure at a kink of the clipped objective: accept a point whose
-        # scale-free directional derivatives are tiny
-        return float(np.abs(res.jac * res.x).max()) <= max(1e3 * tol, 1e-7) * max(1.0, abs(res.fun))
-    return False
+def _probe(fval, x, f0, tol):
+    """Look for descent around ``x``: coordinate steps and a rescaling of 0.1% of |x|.
+
+    Returns an improved point or None.  Used where L-BFGS stops at a kink of the
+    objective (clipped probabilities, the Epanechnikov kernel's jump in K'), where the
+    gradient need not vanish at a minimum.
+    """
+    step = 1e-3 * max(float(np.linalg.norm(x)), 1e-12)
+    best, bx = f0 - tol * max(1.0, abs(f0)), None
+    probes = [x * (1 + 1e-3), x * (1 - 1e-3)]
+    for j in range(x.size):
+        e = np.zeros_like(x)
+        e[j] = step
+        probes += [x + e, x - e]
+    for p in probes:
+        f = fval(p)
+        if f < best:
+            best, bx = f, p
+    return bx
+
+
+def _polish(fg, fval, x0, max_iter, tol, rounds=3):
+    """Final L-BFGS polish; a stop at a kink is verified by probing (``_probe``).
+
+    Returns ``(result, n_iter, converged)``: converged when L-BFGS meets its criteria, or
+    when it stops on a failed line search and no probe finds descent.
+    """
+    n_iter = 0
+    res = _lbfgs(fg, x0, max_iter, tol, tol)
+    n_iter += int(res.nit)
+    for _ in range(rounds):
+        if res.success:
+            return res, n_iter, True
+        if res.status != 2 or not np.isfinite(res.fun):
+            return res, n_iter, False
+        better = _probe(fval, res.x, res.fun, tol)
+        if better is None:
+            return res, n_iter, True
+        res = _lbfgs(fg, better, max_iter, tol, tol)
+        n_iter += int(res.nit)
+    return res, n_iter, bool(res.success)
 
 
 def _standardise(X, w):
@@ -398,11 +433,10 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
             res2 = _lbfgs(fg, res.x, min(max_iter, _SCREEN_ITER), _SCREEN_TOL, _SCREEN_TOL)
             n_iter += int(res2.nit)
             best = res2 if res2.fun <= res.fun else res
-    final = _lbfgs(fg, best.x, max_iter, tol, tol)
-    n_iter += int(final.nit)
+    final, it, converged = _polish(fg, fval, best.x, max_iter, tol)
+    n_iter += it
     if final.fun <= best.fun:
         best = final
-    converged = _is_converged(final, tol)
     gamma = to_gamma(best.x)
     fun = float(best.fun)
     v = Xs @ gamma
@@ -417,6 +451,22 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
         n_evals=obj.n_evals + (pre.n_evals if pre is not None else 0), converged=converged, objective=obj, mask=mask,
         separated=separated, h_rel=h_rel,
     )
+
+
+def _flatness(core):
+    """(gain, threshold): log-likelihood gain of the fitted link over a constant one.
+
+    Bernoulli loss: ``n (F_0 - F)``; squared loss: the Gaussian profile likelihood
+    ``(n / 2) log(F_0 / F)``.  Threshold ``(d / 2) log n`` (a BIC-type rule: the
+    direction and the bandwidth are ``d`` free parameters).
+    """
+    n = core.objective.csum
+    d = core.gamma_std.size
+    if isinstance(core.objective.loss, BernoulliLoss):
+        gain = n * (core.null_fun - core.fun)
+    else:
+        gain = 0.5 * n * np.log(core.null_fun / core.fun) if core.fun > 0 else np.inf
+    return float(gain), 0.5 * d * float(np.log(max(n, 2.0)))
 
 
 def _cov(v, z, w):
@@ -496,13 +546,14 @@ class _LOOIndexMixin:
                 "reported as found; consider a fixed bandwidth.",
                 BandwidthWarning, stacklevel=4,
             )
-        flat = core.h_rel > _H_FLAT or core.fun >= core.null_fun * (1 - 1e-4)
-        if flat:
+        gain, threshold = _flatness(core)
+        if core.h_rel > _H_FLAT or gain < threshold:
             warnings.warn(
-                f"{name}: the objective is flat: the kernel link does no better than a "
-                f"constant (objective {core.fun:.6g}, constant link {core.null_fun:.6g}, "
-                f"bandwidth {core.h_rel:.3g} index standard deviations). The direction is "
-                "not identified by these data.",
+                f"{name}: the objective is flat: the kernel link improves on a constant by "
+                f"{gain:.3g} log-likelihood units, less than the BIC-type threshold "
+                f"(d/2) log n = {threshold:.3g} (objective {core.fun:.6g}, constant link "
+                f"{core.null_fun:.6g}, bandwidth {core.h_rel:.3g} index standard "
+                "deviations). The direction is poorly identified by these data.",
                 FlatLikelihoodWarning, stacklevel=4,
             )
         if not core.converged:
