@@ -1,0 +1,129 @@
+"""The acceptance study of the policy learners (issue 4, section 3), with its tables.
+
+Design (defaults): contexts x ~ N(0, I_20), phi(x, a) = e_a (x) x, k = 10 actions,
+teacher rows N(0, 0.2^2/20), nu = 10, tau = 0.25, n = 5000 pairs (ties dropped), 2000
+held-out contexts, KL budget 0.2 (beta solved exactly), 20 seeds shared by all learners
+and shifts, s in {0, 0.5, 1.0, 1.5}.  For every shift it prints the reward at the budget
+of DPO, PSPO, OSPO, RSPO and the oracle (the teacher tilted to the same budget), the
+paired gain over DPO with its z, the regret ratio (oracle - learner)/(oracle - DPO), the
+mean angle to the true direction and the fit time; then the acceptance checks.
+
+Usage::
+
+    python benchmarks/study_policy.py                       # the acceptance design
+    python benchmarks/study_policy.py --design paper        # teacher N(0, 1/20), n = 1000
+    python benchmarks/study_policy.py --design unequal      # unequal action scales
+    python benchmarks/study_policy.py --design mlp          # network teacher, its features
+    python benchmarks/study_policy.py --seeds 5 --shifts 0,1.5 --n-jobs 2
+
+Results are appended task by task to ``--out`` (CSV); a rerun skips finished tasks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from semiparam.simulate.preferences import (
+    preference_study_task,
+    summarize_preference_study,
+)
+
+#: thresholds of the acceptance design: (shift, learner) -> (min z, max regret ratio)
+THRESHOLDS = {
+    (1.5, "OSPO"): (5.0, 0.85),
+    (1.5, "PSPO"): (3.0, 0.95),
+    (1.5, "RSPO"): (5.0, 0.97),
+    (0.0, "OSPO"): (None, 1.10),
+    (0.0, "PSPO"): (None, 1.40),
+    (0.0, "RSPO"): (None, 1.15),
+}
+
+DESIGNS = {
+    "acceptance": {},
+    "paper": {"teacher_scale": 1.0, "n_pairs": 1000},
+    "unequal": {"action_scales": "geometric"},
+    "mlp": {"teacher": "mlp"},
+}
+
+
+def _data_kwargs(design, n):
+    kw = dict(DESIGNS[design])
+    if kw.get("action_scales") == "geometric":
+        kw["action_scales"] = np.geomspace(0.25, 2.5, 10)
+    if n is not None:
+        kw["n_pairs"] = n
+    return kw
+
+
+def check(summary) -> list:
+    """Lines ``PASS``/``FAIL`` for every threshold of the acceptance design."""
+    lines = []
+    for (shift, name), (zmin, rmax) in THRESHOLDS.items():
+        row = summary[(summary["shift"] == shift) & (summary["learner"] == name)]
+        if row.empty:
+            continue
+        z, ratio = float(row["z"].iloc[0]), float(row["regret_ratio"].iloc[0])
+        ok = (zmin is None or z >= zmin) and ratio <= rmax
+        need = (f"z >= {zmin:g}, " if zmin is not None else "") + f"ratio <= {rmax:g}"
+        lines.append(f"{'PASS' if ok else 'FAIL'}  s={shift:<4g} {name:5s} z={z:6.1f} "
+                     f"ratio={ratio:5.3f}   (needs {need})")
+    return lines
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--design", choices=sorted(DESIGNS), default="acceptance")
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--shifts", default="0,0.5,1.0,1.5")
+    ap.add_argument("--n", type=int, default=None, help="pairs drawn (default per design)")
+    ap.add_argument("--kappa", type=float, default=0.2)
+    ap.add_argument("--n-jobs", type=int, default=1)
+    ap.add_argument("--out", default=None, help="CSV of per-task results (resumable)")
+    args = ap.parse_args(argv)
+
+    from joblib import Parallel, delayed
+
+    shifts = [float(s) for s in args.shifts.split(",")]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    kw = _data_kwargs(args.design, args.n)
+    out = args.out or f"study_policy_{args.design}.csv"
+    done = pd.read_csv(out) if os.path.exists(out) else pd.DataFrame()
+    have = set() if done.empty else set(zip(done["seed"], done["shift"]))
+    todo = [(s, sh) for sh in shifts for s in seeds if (s, sh) not in have]
+    t0 = time.time()
+    print(f"design={args.design} {kw} seeds={len(seeds)} shifts={shifts} "
+          f"tasks to run: {len(todo)}", flush=True)
+
+    def task(s, sh):
+        return preference_study_task(s, sh, kappa=args.kappa, data_kwargs=kw)
+
+    for rows in Parallel(n_jobs=args.n_jobs, return_as="generator")(
+            delayed(task)(s, sh) for s, sh in todo):
+        df = pd.DataFrame(rows)
+        df.to_csv(out, mode="a", header=not os.path.exists(out), index=False)
+        print(f"  seed={rows[0]['seed']} shift={rows[0]['shift']} "
+              f"({time.time() - t0:.0f}s)", flush=True)
+    res = pd.read_csv(out)
+    res = res[res["seed"].isin(list(seeds)) & res["shift"].isin(shifts)]
+    summary = summarize_preference_study(res)
+    cols = ["shift", "learner", "reward", "gain", "se", "z", "regret_ratio", "angle",
+            "seconds", "separated", "n_seeds"]
+    with pd.option_context("display.width", 200):
+        print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if args.design == "acceptance" and args.kappa == 0.2:
+        print("\nAcceptance checks:")
+        lines = check(summary)
+        print("\n".join(lines))
+        return 0 if all(line.startswith("PASS") for line in lines) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,437 @@
+"""Policy learners on preference tables: DPO, PSPO, OSPO, RSPO.
+
+Each learner is a thin adapter: it forms the difference design
+``D = phi(x, a1) - phi(x, a0)`` of the table (:mod:`semiparam.policy.features`),
+reparametrises it on an orthonormal basis ``B`` of its row space (the identified
+directions: with one-hot features adding the same vector to every action's block
+changes no difference, so ``D`` itself is rank deficient), fits a single-index direction
+``gamma`` on ``D B`` (no intercept), and maps it back, ``theta = B gamma`` (unit norm,
+because ``B`` is orthonormal).  The fitted :class:`~semiparam.policy.SoftmaxPolicy`
+``policy_`` has that direction and ``beta = 1``; its scale is chosen afterwards by a
+divergence budget (``policy_.at_budget(kappa, X)``).
+
+The reference does not enter the index: for ``pi_theta ∝ pi_ref exp(theta' phi)`` the
+margin ``log pi/pi_ref (a1) - log pi/pi_ref (a0) = theta' D`` whatever ``pi_ref`` is, so
+no offset is needed; the table's reference is handed on to the policy.
+
+==========  ==================================================================  =============================
+learner     direction                                                           engine
+==========  ==================================================================  =============================
+``DPO``     logistic maximum likelihood (Bradley-Terry)                         :class:`~semiparam.index.LogitIndexClassifier`
+``RSPO``    logistic pairwise ranking loss on the swap-augmented table          :class:`~semiparam.index.PairwiseRankingClassifier`
+``OSPO``    root of the efficient (orthogonal) score, leave-one-out kernel      DPO start, then
+            link                                                                :func:`~semiparam.policy._scoring.score_fit`
+``PSPO``    root of the profile score, isotonic (PAVA) link, smoothed for g'   DPO start, then ``score_fit``
+==========  ==================================================================  =============================
+
+Separation.  When a linear index orders every pair correctly (the paper's default scale,
+``n = 1000``), the logistic and ranking losses have no minimiser and any monotone link
+fits the labels perfectly (a step at zero), so no link is identified either.  DPO and RSPO
+then warn (:class:`~semiparam.exceptions.SeparationWarning`) and fit with the ridge
+penalty ``|coef|^2 / (2 C)`` (``C = 1``: scikit-learn's convention on the summed loss);
+OSPO and PSPO warn and stop at that ridge-regularised DPO start (``n_iter_ = 0``,
+``separated_ = True``).  Pass ``penalty="l2"`` to choose the ridge yourself.
+"""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABC, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import Callable, InstanceOf, Interval, NoneOK, Options, validate_params
+from ..exceptions import SeparationWarning
+from .features import FeatureMap, identified_basis, resolve_features
+from .softmax import SoftmaxPolicy
+from .table import PreferenceTable
+
+__all__ = ["DPO", "PSPO", "OSPO", "RSPO"]
+
+
+class _PerContextReference:
+    """Stands in for a reference given per training row: it cannot be extrapolated."""
+
+    def __call__(self, X):
+        raise ValueError(
+            "The table's reference log-probabilities were given per pair, so the policy has "
+            "no reference for new contexts: pass ref_logprobs= (shape (n, k)) for them."
+        )
+
+
+class _BaseLearner(BaseEstimator, ABC):
+    """Shared ``fit(table)``: design, identified basis, direction, policy."""
+
+    _parameter_constraints: dict = {
+        "features": [NoneOK(), InstanceOf(FeatureMap), Callable()],
+    }
+
+    def fit(self, table):
+        """Fit the policy direction on a preference table.
+
+        Parameters
+        ----------
+        table : PreferenceTable
+
+        Returns
+        -------
+        self
+        """
+        validate_params(self)
+        if not isinstance(table, PreferenceTable):
+            raise ValueError(
+                f"{type(self).__name__}.fit expects a PreferenceTable; got "
+                f"{type(table).__name__}. Build one with PreferenceTable(...) or "
+                "PreferenceTable.from_pandas(...)."
+            )
+        z = table.label
+        w = table.weights
+        if np.unique(z[w > 0]).size < 2:
+            raise ValueError(
+                "Every pair has the same label: a single-index fit needs both outcomes. For "
+                "(chosen, rejected) data use table.randomize_order(random_state) first."
+            )
+        fm = resolve_features(self.features, table)
+        D = fm.difference(table.contexts, table.action0, table.action1)
+        B = identified_basis(D, w)
+        if B.shape[1] == 0:
+            raise ValueError(
+                "The difference design is zero: phi(x, a1) = phi(x, a0) for every pair, so "
+                "no direction can be learned (check the feature map)."
+            )
+        X = D @ B
+        gamma = np.asarray(self._fit_direction(X, z, w), dtype=float)
+        gamma = gamma / np.linalg.norm(gamma)
+        self.features_ = fm
+        self.basis_ = B
+        self.coef_ = B @ gamma
+        self.feature_names_ = fm.feature_names(table.context_names)
+        self.n_pairs_ = len(table)
+        ref = table.ref_logprobs
+        reference = _PerContextReference() if (ref is not None and ref.ndim == 2) else ref
+        self.policy_ = SoftmaxPolicy(self.coef_, features=fm, reference=reference)
+        return self
+
+    @abstractmethod
+    def _fit_direction(self, X, z, w):
+        """Fit on the reduced design; set the diagnostics; return the direction."""
+
+    def decision_function(self, table) -> np.ndarray:
+        """The fitted index ``t = coef_' (phi(x, a1) - phi(x, a0))`` of each pair."""
+        check_is_fitted(self, "coef_")
+        return self.features_.difference(table.contexts, table.action0, table.action1) @ self.coef_
+
+    def predict_proba(self, table) -> np.ndarray:
+        """``[P(a0 preferred), P(a1 preferred)]`` under the fitted link, shape (n, 2)."""
+        p = np.clip(np.asarray(self.link_(self.decision_function(table)), float), 0.0, 1.0)
+        return np.column_stack([1.0 - p, p])
+
+
+class DPO(_BaseLearner):
+    """Direct preference optimisation: logistic (Bradley-Terry) link, maximum likelihood.
+
+    The logistic regression of the label on the difference design without an intercept
+    (:class:`~semiparam.index.LogitIndexClassifier`).  Correct when the link is logistic
+    (of any scale); biased when it is not.
+
+    Parameters
+    ----------
+    features : None, FeatureMap or callable, default=None
+        The feature map ``phi`` (default: one-hot actions times ``[1, x]``).
+    penalty : {None, "l2"}, default=None
+        ``"l2"``: ridge ``|coef|^2 / (2 C)`` on the summed log-likelihood.
+    C : float, default=1.0
+        Inverse ridge strength (also the fallback under separation).
+    separation : {"warn", "silent", "raise"}, default="warn"
+        Separated pairs (no MLE): ridge refit with or without a warning, or an error.
+    max_iter : int, default=100
+        Newton iterations.
+
+    Attributes
+    ----------
+    coef_ : ndarray (p,)
+        Unit-norm direction in the feature map's coordinates.
+    scale_ : float
+        Norm of the maximum-likelihood coefficients (DPO's own scale).
+    policy_ : SoftmaxPolicy
+    estimator_ : LogitIndexClassifier
+        The fitted index estimator (on the reduced design ``D @ basis_``).
+    link_ : link object
+        Fitted logistic link on the normalised index.
+    separated_ : bool or None
+    converged_ : bool
+    n_iter_ : int
+    basis_ : ndarray (p, r)
+        Orthonormal basis of the identified directions.
+    features_ : FeatureMap
+    feature_names_ : list of str
+    n_pairs_ : int
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseLearner._parameter_constraints,
+        "penalty": [NoneOK(), Options({"l2"})],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "separation": [Options({"warn", "silent", "raise"})],
+        "max_iter": [Interval(Integral, 1, None)],
+    }
+
+    def __init__(self, *, features=None, penalty=None, C=1.0, separation="warn", max_iter=100):
+        self.features = features
+        self.penalty = penalty
+        self.C = C
+        self.separation = separation
+        self.max_iter = max_iter
+
+    def _fit_direction(self, X, z, w):
+        from ..index import LogitIndexClassifier
+
+        est = LogitIndexClassifier(penalty=self.penalty, C=self.C, separation=self.separation,
+                                   max_iter=self.max_iter)
+        est.fit(X, z, sample_weight=w)
+        self.estimator_ = est
+        self.scale_ = float(est.scale_)
+        self.link_ = est.link_
+        self.separated_ = est.separated_
+        self.converged_ = bool(est.converged_)
+        self.n_iter_ = int(est.n_iter_)
+        return est.coef_
+
+
+class RSPO(_BaseLearner):
+    """Ranking-based preference optimisation: link-free pairwise ranking surrogate.
+
+    Minimises ``mean_{(i, j)} softplus(-(m_i + m_j))`` over pairs of pairs, ``m`` the
+    signed margin: the bipartite logistic ranking loss of the swap-augmented table
+    ``[D; -D]``, ``[z; 1 - z]``
+    (:class:`~semiparam.index.PairwiseRankingClassifier`).  A monotone link makes the
+    true index maximise the AUC whatever the link is.
+
+    Parameters
+    ----------
+    features : None, FeatureMap or callable, default=None
+    n_pairs : int, "auto" or "all", default="auto"
+        Pairs of pairs in the loss: all of them while there are at most
+        ``min(50 n, 10^7)``, else that many drawn once (an incomplete U-statistic).
+    penalty : {None, "l2"}, default=None
+    C : float, default=1.0
+        Inverse ridge strength (also the fallback under separation).
+    separation : {"warn", "silent", "raise"}, default="warn"
+    random_state : int, Generator or None, default=0
+        Seeds the sample of pairs.
+
+    Attributes
+    ----------
+    coef_, policy_, basis_, features_, feature_names_, n_pairs_
+        As for :class:`DPO`.
+    estimator_ : PairwiseRankingClassifier
+    link_ : link object
+        Isotonic link fitted on the augmented table at the fitted index.
+    separated_ : bool or None
+    converged_ : bool
+    n_iter_ : int
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseLearner._parameter_constraints,
+        "n_pairs": [Interval(Integral, 1, None), Options({"auto", "all"})],
+        "penalty": [NoneOK(), Options({"l2"})],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "separation": [Options({"warn", "silent", "raise"})],
+        "random_state": [NoneOK(), InstanceOf(Integral, np.random.Generator)],
+    }
+
+    def __init__(self, *, features=None, n_pairs="auto", penalty=None, C=1.0,
+                 separation="warn", random_state=0):
+        self.features = features
+        self.n_pairs = n_pairs
+        self.penalty = penalty
+        self.C = C
+        self.separation = separation
+        self.random_state = random_state
+
+    def _fit_direction(self, X, z, w):
+        from ..index import PairwiseRankingClassifier
+
+        est = PairwiseRankingClassifier(n_pairs=self.n_pairs, penalty=self.penalty, C=self.C,
+                                        separation=self.separation,
+                                        random_state=self.random_state)
+        est.fit(np.vstack([X, -X]), np.r_[z, 1 - z], sample_weight=np.r_[w, w])
+        self.estimator_ = est
+        self.link_ = est.link_
+        self.separated_ = est.separated_
+        self.converged_ = bool(est.converged_)
+        self.n_iter_ = int(est.n_iter_)
+        return est.coef_
+
+
+class _ScoreLearner(_BaseLearner):
+    """OSPO/PSPO: DPO start, then Fisher scoring on the orthogonal score."""
+
+    _link_kind = "kernel"
+
+    _parameter_constraints: dict = {
+        **_BaseLearner._parameter_constraints,
+        "bandwidth": [Interval(Real, 0, None, closed="neither")],
+        "clip": [Interval(Real, 0, 0.5, closed="neither")],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 0, None)],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def _fit_direction(self, X, z, w):
+        from ..index import LogitIndexClassifier
+        from ._scoring import score_fit
+
+        start = LogitIndexClassifier(C=self.C, separation="silent").fit(X, z, sample_weight=w)
+        self.start_estimator_ = start
+        self.separated_ = bool(start.separated_)
+        name = type(self).__name__
+        if self.separated_:
+            warnings.warn(
+                f"{name}: the pairs are linearly separable, so neither the direction's "
+                "scale nor the link is identified (any monotone link fits the labels with "
+                f"a step at 0). Stopping at the ridge-regularised DPO start (C = {self.C:g}); "
+                "the ranking of actions it gives is DPO's.", SeparationWarning, stacklevel=3,
+            )
+            coef = start.coef_
+            self.n_iter_, self.converged_, self.bandwidth_ = 0, True, np.nan
+            self.step_norms_ = ()
+        elif self.max_iter == 0:
+            coef = start.coef_
+            self.n_iter_, self.converged_, self.bandwidth_ = 0, True, np.nan
+            self.step_norms_ = ()
+        else:
+            fit = score_fit(X, z.astype(float), w, start.coef_, link=self._link_kind,
+                            kernel=self._kernel(), bandwidth_factor=self.bandwidth,
+                            clip=self.clip, max_iter=self.max_iter, tol=self.tol)
+            coef = fit.coef
+            self.n_iter_, self.converged_ = fit.n_iter, fit.converged
+            self.bandwidth_, self.step_norms_ = fit.bandwidth, fit.step_norms
+        t = X @ coef
+        if np.cov(t, z, aweights=w)[0, 1] < 0:  # a kernel link is not monotone
+            coef, t = -coef, -t
+        self.estimator_ = self._final_link(t, z, w)
+        self.link_ = self.estimator_
+        return coef
+
+    def _kernel(self):
+        return "gaussian"
+
+    @abstractmethod
+    def _final_link(self, t, z, w):
+        """The link object reported at the fitted index."""
+
+
+class OSPO(_ScoreLearner):
+    """Orthogonalized semiparametric preference optimisation (Klein-Spady type).
+
+    The direction solves the efficient (orthogonal) score equation of the single-index
+    model with the link estimated by leave-one-out kernel regression; first-order error
+    in the link estimate does not move it.  Solved by Fisher scoring from the DPO
+    direction (:mod:`semiparam.policy._scoring`).
+
+    Parameters
+    ----------
+    features : None, FeatureMap or callable, default=None
+    kernel : {"gaussian", "epanechnikov", "biweight", "triweight"}, default="gaussian"
+    bandwidth : float, default=1.0
+        ``c`` in ``h = c * min(sd(t), IQR(t)/1.349) * n^(-1/5)``.
+    clip : float, default=1e-3
+        Link estimates are clipped to ``[clip, 1 - clip]``.
+    C : float, default=1.0
+        Ridge of the DPO start when the pairs are separable.
+    max_iter : int, default=50
+        Scoring iterations (0: stop at the DPO start).
+    tol : float, default=1e-3
+        Convergence when a scoring step is below ``tol`` radians (0.06 degrees: far
+        below the sampling error of the direction).
+
+    Attributes
+    ----------
+    coef_, policy_, basis_, features_, feature_names_, n_pairs_
+        As for :class:`DPO`.
+    start_estimator_ : LogitIndexClassifier
+        The DPO start.
+    estimator_ : NadarayaWatsonLink
+        The kernel link at the fitted index (also ``link_``).
+    bandwidth_ : float
+    step_norms_ : tuple of float
+        Size (radians) of each scoring step.
+    n_iter_, converged_, separated_
+    """
+
+    _parameter_constraints: dict = {
+        **_ScoreLearner._parameter_constraints,
+        "kernel": [Options({"gaussian", "epanechnikov", "biweight", "triweight"})],
+    }
+
+    def __init__(self, *, features=None, kernel="gaussian", bandwidth=1.0, clip=1e-3, C=1.0,
+                 max_iter=50, tol=1e-3):
+        self.features = features
+        self.kernel = kernel
+        self.bandwidth = bandwidth
+        self.clip = clip
+        self.C = C
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def _kernel(self):
+        return self.kernel
+
+    def _final_link(self, t, z, w):
+        from ._scoring import NadarayaWatsonLink, robust_spread
+
+        h = self.bandwidth * robust_spread(t, w) * np.count_nonzero(w > 0) ** (-0.2)
+        return NadarayaWatsonLink(kernel=self.kernel, bandwidth=h, clip=self.clip).fit(t, z, w)
+
+
+class PSPO(_ScoreLearner):
+    """Profiled semiparametric preference optimisation (Cosslett type).
+
+    The link is profiled out by isotonic regression (PAVA) of the label on the index --
+    the nonparametric maximum-likelihood monotone link -- and the direction solves the
+    resulting profile score equation, with the isotonic fit kernel-smoothed for its
+    derivative and ``E[D | t]`` by kernel regression.  Solved by Fisher scoring from the
+    DPO direction (:mod:`semiparam.policy._scoring`).
+
+    Parameters
+    ----------
+    features : None, FeatureMap or callable, default=None
+    bandwidth : float, default=1.0
+        ``c`` of the kernel regression of ``D`` on the index (as in :class:`OSPO`).
+    clip : float, default=1e-3
+    C : float, default=1.0
+    max_iter : int, default=50
+    tol : float, default=1e-3
+
+    Attributes
+    ----------
+    coef_, policy_, basis_, features_, feature_names_, n_pairs_
+        As for :class:`DPO`.
+    start_estimator_ : LogitIndexClassifier
+    estimator_ : IsotonicLink
+        The isotonic link at the fitted index (piecewise linear between the PAVA blocks,
+        clipped to ``[1e-4, 1 - 1e-4]``: scikit-learn's ``IsotonicRegression``); also
+        ``link_``.
+    bandwidth_, step_norms_, n_iter_, converged_, separated_
+    """
+
+    _link_kind = "isotonic"
+
+    def __init__(self, *, features=None, bandwidth=1.0, clip=1e-3, C=1.0, max_iter=50,
+                 tol=1e-3):
+        self.features = features
+        self.bandwidth = bandwidth
+        self.clip = clip
+        self.C = C
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def _final_link(self, t, z, w):
+        from ..links.isotonic import IsotonicLink
+
+        return IsotonicLink().fit(t, z, sample_weight=w)

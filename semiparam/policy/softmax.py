@@ -1,0 +1,260 @@
+"""Feature-based policies tilted from a reference, and the choice of scale by a budget.
+
+A :class:`SoftmaxPolicy` holds a direction ``theta`` over a feature map ``phi``, a scale
+``beta`` and an f-divergence.  Its action probabilities are the maximiser of
+``E_pi[theta' phi] - beta D_f(pi || pi_ref)``:
+
+    pi(a | x) = pi_ref(a | x) (f')^{-1}((theta' phi(x, a) - lambda(x)) / beta),
+
+which for KL is the softmax ``pi_ref(a | x) exp(theta' phi(x, a) / beta) / Z(x)``.  The
+fitted direction of a preference learner is identified only up to scale, so the scale is
+chosen afterwards: :meth:`SoftmaxPolicy.at_budget` finds the ``beta`` whose average
+divergence to the reference over a set of contexts equals a budget ``kappa``.  The
+average divergence decreases monotonically in ``beta`` (from its greedy limit at
+``beta -> 0`` to zero as ``beta -> inf``), so this is a 1-D root search (Brent's method on
+``log beta`` inside an expanding bracket).
+
+``beta = 0`` is the greedy limit (the reference restricted to the best-scoring actions)
+and ``beta = inf`` the reference itself.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.optimize import brentq
+
+from ..exceptions import SemiparamWarning
+from .divergences import get_divergence
+from .features import CallableFeatures, FeatureMap, _contexts
+from .table import check_ref_logprobs
+
+__all__ = ["SoftmaxPolicy", "BudgetWarning"]
+
+
+class BudgetWarning(SemiparamWarning):
+    """A divergence budget cannot be met (beyond every tilt's reach, or a flat direction)."""
+
+
+class SoftmaxPolicy:
+    """``pi(a | x) ∝ pi_ref(a | x) exp(theta' phi(x, a) / beta)`` and its f-divergence analogues.
+
+    Parameters
+    ----------
+    coef : array-like of shape (p,)
+        The direction ``theta``.
+    features : FeatureMap or callable
+        The feature map ``phi`` (a callable ``phi(X, actions)`` needs ``n_actions``).
+    beta : float, default=1.0
+        Scale (temperature): ``0`` is the greedy limit, ``inf`` the reference.
+    divergence : str or FDivergence, default="kl"
+        The f-divergence whose regularised optimum defines the policy (see
+        :mod:`semiparam.policy.divergences`).
+    reference : None, array-like of shape (k,) or callable, default=None
+        ``log pi_ref(a | x)``: None is uniform; a vector is the same for every context;
+        a callable maps contexts ``X`` to an (n, k) array of log-probabilities.
+        Methods also accept ``ref_logprobs=`` for the contexts at hand, which overrides it.
+    n_actions : int, default=None
+        Needed only when ``features`` is a plain callable.
+
+    Attributes
+    ----------
+    coef : ndarray (p,)
+    beta : float
+    divergence : FDivergence
+    features : FeatureMap
+    n_actions : int
+    """
+
+    def __init__(self, coef, *, features, beta: float = 1.0, divergence="kl",
+                 reference=None, n_actions=None):
+        if not isinstance(features, FeatureMap):
+            if not callable(features):
+                raise ValueError(f"features must be a FeatureMap or a callable; got {features!r}.")
+            if n_actions is None:
+                raise ValueError("n_actions is required with a callable feature map.")
+            features = CallableFeatures(features, n_actions)
+        if features.n_actions is None:
+            raise ValueError("The feature map has no n_actions (pass a bound FeatureMap).")
+        self.features = features
+        self.n_actions = int(features.n_actions)
+        coef = np.asarray(coef, dtype=float).ravel()
+        if not np.all(np.isfinite(coef)):
+            raise ValueError("coef contains NaN or infinity.")
+        self.coef = coef
+        beta = float(beta)
+        if np.isnan(beta) or beta < 0:
+            raise ValueError(f"beta must be >= 0 (0: greedy, inf: the reference); got {beta!r}.")
+        self.beta = beta
+        self.divergence = get_divergence(divergence)
+        if reference is not None and not callable(reference):
+            reference = check_ref_logprobs(reference, 1, self.n_actions, "reference")
+            if reference.ndim != 1:
+                raise ValueError(
+                    "A fixed reference must have shape (n_actions,); pass a callable or "
+                    "ref_logprobs= for per-context references."
+                )
+        self.reference = reference
+
+    # -- pieces ---------------------------------------------------------------------
+    def scores(self, X) -> np.ndarray:
+        """``theta' phi(x, a)``, shape (n, k)."""
+        return self.features.scores(_contexts(X), self.coef)
+
+    def reference_logprobs(self, X, ref_logprobs=None) -> np.ndarray:
+        """``log pi_ref(a | x)`` for the contexts ``X``, shape (n, k)."""
+        n, k = _contexts(X).shape[0], self.n_actions
+        if ref_logprobs is None:
+            ref = self.reference
+            if ref is None:
+                return np.full((n, k), -np.log(k))
+            if callable(ref):
+                ref_logprobs = ref(X)
+            else:
+                return np.broadcast_to(ref, (n, k)).copy()
+        r = check_ref_logprobs(ref_logprobs, n, k)
+        return np.broadcast_to(r, (n, k)).copy()
+
+    def _proba(self, X, ref_logprobs, beta, div):
+        q = np.exp(self.reference_logprobs(X, ref_logprobs))
+        if np.isinf(beta):
+            return q
+        return div.optimal_policy(self.scores(X), q, beta)
+
+    # -- public API -----------------------------------------------------------------
+    def predict_proba(self, X, ref_logprobs=None) -> np.ndarray:
+        """Action probabilities ``pi(a | x)``, shape (n_contexts, n_actions).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Contexts.
+        ref_logprobs : array-like of shape (k,) or (n, k), default=None
+            Reference for these contexts (overrides the policy's ``reference``).
+
+        Returns
+        -------
+        ndarray of shape (n, k)
+        """
+        return self._proba(X, ref_logprobs, self.beta, self.divergence)
+
+    def log_proba(self, X, ref_logprobs=None) -> np.ndarray:
+        """``log pi(a | x)``, shape (n, k); ``-inf`` where the policy puts no mass."""
+        if self.divergence.name == "kl" and 0 < self.beta < np.inf:
+            logits = self.reference_logprobs(X, ref_logprobs) + self.scores(X) / self.beta
+            m = logits.max(axis=1, keepdims=True)
+            return logits - m - np.log(np.exp(logits - m).sum(axis=1, keepdims=True))
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X, ref_logprobs))
+
+    def sample(self, X, random_state=None, ref_logprobs=None) -> np.ndarray:
+        """Draw one action per context from the policy.
+
+        Returns
+        -------
+        ndarray of int, shape (n,)
+        """
+        P = self.predict_proba(X, ref_logprobs)
+        rng = np.random.default_rng(random_state)
+        u = rng.random(P.shape[0]) * P.sum(axis=1)
+        a = (np.cumsum(P, axis=1) < u[:, None]).sum(axis=1)
+        return np.minimum(a, self.n_actions - 1)
+
+    def tilt(self, beta: float, divergence=None) -> "SoftmaxPolicy":
+        """The member of the family with scale ``beta`` (and optionally another divergence).
+
+        For KL, ``pi_beta ∝ pi_ref^(1 - 1/beta) pi_theta^(1/beta)`` with ``pi_theta`` the
+        policy at ``beta = 1``.
+        """
+        return SoftmaxPolicy(
+            self.coef, features=self.features, beta=beta,
+            divergence=self.divergence if divergence is None else divergence,
+            reference=self.reference,
+        )
+
+    def mean_divergence(self, X, divergence=None, ref_logprobs=None) -> float:
+        """Average over contexts ``X`` of ``D_f(pi(. | x) || pi_ref(. | x))``.
+
+        ``divergence`` (default: the policy's own) is the f-divergence measured.
+        """
+        div = self.divergence if divergence is None else get_divergence(divergence)
+        q = np.exp(self.reference_logprobs(X, ref_logprobs))
+        return float(np.mean(div.divergence(self.predict_proba(X, ref_logprobs), q)))
+
+    def at_budget(self, kappa: float, X, divergence="kl", ref_logprobs=None) -> "SoftmaxPolicy":
+        """The tilt whose average divergence to the reference over ``X`` equals ``kappa``.
+
+        Parameters
+        ----------
+        kappa : float
+            Budget, ``kappa >= 0``.
+        X : array-like of shape (n, d)
+            Contexts over which the divergence is averaged.
+        divergence : str or FDivergence, default="kl"
+            Defines both the family of tilts and the divergence measured.
+        ref_logprobs : array-like of shape (k,) or (n, k), default=None
+
+        Returns
+        -------
+        SoftmaxPolicy
+            With ``beta`` solved to relative precision 1e-12 (Brent's method on
+            ``log beta``).  If ``kappa`` is at least the greedy limit's divergence, a
+            :class:`BudgetWarning` says so and the greedy policy (``beta = 0``) comes back;
+            if the direction is flat (the same score for every action in every context)
+            every tilt is the reference: a warning, and ``beta = inf``.
+        """
+        kappa = float(kappa)
+        if not np.isfinite(kappa) or kappa < 0:
+            raise ValueError(f"kappa must be a finite number >= 0; got {kappa!r}.")
+        div = get_divergence(divergence)
+        X = _contexts(X)
+        q = np.exp(self.reference_logprobs(X, ref_logprobs))
+        S = self.scores(X)
+        masked = np.where(q > 0, S, np.nan)
+        spread = np.nanmax(masked, axis=1) - np.nanmin(masked, axis=1)
+        width = float(np.mean(spread))
+        if kappa == 0:
+            return self.tilt(np.inf, div)
+        if not np.isfinite(width) or width <= 1e-12 * max(1.0, float(np.abs(S).max())):
+            warnings.warn(
+                "The direction is flat (every action gets the same score in every context): "
+                "every tilt equals the reference, whose divergence is 0 < kappa. Returning "
+                "the reference.", BudgetWarning, stacklevel=2,
+            )
+            return self.tilt(np.inf, div)
+
+        def gap(log_beta):
+            P = div.optimal_policy(S, q, float(np.exp(log_beta)))
+            return float(np.mean(div.divergence(P, q))) - kappa
+
+        top = float(np.mean(div.divergence(div.optimal_policy(S, q, 0.0), q)))
+        if kappa >= top * (1.0 - 1e-9):
+            warnings.warn(
+                f"The budget kappa = {kappa:.4g} is beyond reach: the greedy limit of this "
+                f"direction has average {div.name} divergence {top:.4g}. Returning the "
+                "greedy policy (beta = 0).", BudgetWarning, stacklevel=2,
+            )
+            return self.tilt(0.0, div)
+        lo = hi = np.log(width)
+        while gap(hi) > 0:  # divergence too large: raise beta
+            lo, hi = hi, hi + np.log(10.0)
+        floor = np.log(width) - 30 * np.log(10.0)
+        while gap(lo) < 0:  # divergence too small: lower beta
+            if lo <= floor:  # numerically greedy yet still short of kappa
+                warnings.warn(
+                    f"The budget kappa = {kappa:.4g} is numerically at the greedy limit "
+                    f"({top:.4g}); returning the greedy policy.", BudgetWarning, stacklevel=2,
+                )
+                return self.tilt(0.0, div)
+            hi, lo = lo, lo - np.log(10.0)
+        if gap(lo) == 0:
+            return self.tilt(float(np.exp(lo)), div)
+        log_beta = brentq(gap, lo, hi, xtol=1e-13, rtol=1e-13, maxiter=500)
+        return self.tilt(float(np.exp(log_beta)), div)
+
+    def __repr__(self) -> str:
+        return (
+            f"SoftmaxPolicy(p={self.coef.shape[0]}, n_actions={self.n_actions}, "
+            f"beta={self.beta:.6g}, divergence={self.divergence!r}, features={self.features!r})"
+        )
