@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from ._common import check_permutation, gather, greedy_blocks, resort, scatter
+from ._common import check_permutation, gather, greedy_blocks, resort, scatter, scratch
 from .gaussian import BOX_WIDTH, PHI0, exact_sums, fast_sums
 from .polynomial import NORMALISERS, POWERS, coefficient_tables, poly_sums
 
@@ -174,7 +174,7 @@ def _nchunks(seconds) -> int:
     threads = int(numba.get_num_threads())
     if threads <= 1 or seconds < _PARALLEL_MIN_SECONDS:
         return 1
-    return 4 * threads
+    return threads  # chunk c takes blocks c, c + threads, ...: neighbours alternate threads
 
 
 # --------------------------------------------------------------------------- engine
@@ -187,8 +187,8 @@ def _sums(tv, sv, Ua, m, h, spec, loo, derivative, method, torder):
     nt = tv.shape[0]
     if sv.shape[0] == 0 or nt == 0:
         return np.zeros((nt, m)), (np.zeros((nt, m)) if derivative else None)
-    S0 = np.empty((nt, m))
-    S1 = np.empty((nt, m)) if derivative else np.empty((0, m))
+    S0 = scratch("S0", (nt, m))
+    S1 = scratch("S1", (nt, m)) if derivative else scratch("S1", (0, m))
     if spec.power > 0:
         A, B, k0, thresh = spec._tables
         bstart = greedy_blocks(tv, h)
@@ -203,14 +203,18 @@ def _sums(tv, sv, Ua, m, h, spec, loo, derivative, method, torder):
         sb = tb if loo else greedy_blocks(sv, BOX_WIDTH * h)
         work = _COST_FAST * (nt + sv.shape[0]) * (m + 1)
         fast_sums(tv, sv, Ua, h, loo, derivative, tb, sb, _nchunks(work), S0, S1)
-    S0, S1 = scatter(S0, S1, torder, derivative)
-    return S0, (S1 if derivative else None)
+    out0 = np.empty((nt, m))
+    out1 = np.empty((nt, m)) if derivative else np.empty((0, m))
+    scatter(S0, S1, torder, derivative, out0, out1)
+    return out0, (out1 if derivative else None)
 
 
 def _gather(U2, inv, check):
     if check and not np.isfinite(U2).all():
         raise ValueError("U contains NaN or infinity.")
-    return gather(U2, inv)
+    Ua = scratch("Ua", (U2.shape[0], U2.shape[1] + 1))
+    gather(U2, inv, Ua)
+    return Ua
 
 
 def kernel_sums(v, U, h, kernel, *, derivative=False, order=None, method="auto", check_input=True):
@@ -285,8 +289,8 @@ def kernel_sums_at(q, v, U, h, kernel, *, derivative=False, method="auto", check
     if method == "auto":
         small = q.shape[0] * v.shape[0] <= GAUSSIAN_AUTO_EXACT_MAX**2
         method = "exact" if small else "fast"
-    qorder, qs, _ = resort(q)
-    vorder, vs, vinv = resort(v)
+    qorder, qs, _ = resort(q, tag="q")
+    vorder, vs, vinv = resort(v, tag="v")
     Ua = _gather(U2, vinv, check_input)
     S0, S1 = _sums(qs, vs, Ua, m, h, spec, False, bool(derivative), method, qorder)
     if squeeze:

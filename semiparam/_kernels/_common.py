@@ -22,10 +22,12 @@ All helpers take and return plain arrays and allocate only outside their loops.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit
 
-__all__ = ["resort", "gather", "scatter", "greedy_blocks", "check_permutation", "inverse", "permuted"]
+__all__ = ["resort", "gather", "scatter", "greedy_blocks", "check_permutation", "inverse", "permuted", "scratch"]
 
 #: insertion moves allowed per element before the warm start gives up on insertion
 _INSERTION_BUDGET = 8
@@ -72,60 +74,91 @@ def check_permutation(order, n):
     return True
 
 
+class _Workspace(threading.local):
+    """Per-thread scratch arrays, reused between calls of the same size.
+
+    A leave-one-out call at n = 1e6 needs about 100 MB of internal scratch; fresh
+    arrays of that size come straight from the operating system (``mmap``) and cost
+    one page fault per 4 KiB, about a third of the whole call.  Arrays of at least
+    ``_WORKSPACE_MIN_BYTES`` are therefore kept (one per name and thread, the last
+    size used) and handed out again; they never leave this package.
+    """
+
+    def __init__(self):
+        self.arrays = {}
+
+    def get(self, name, shape, dtype=np.float64):
+        a = self.arrays.get(name)
+        if a is None or a.shape != shape or a.dtype != dtype:
+            a = np.empty(shape, dtype)
+            if a.nbytes >= _WORKSPACE_MIN_BYTES:
+                self.arrays[name] = a
+            else:
+                self.arrays.pop(name, None)
+        return a
+
+
+_WORKSPACE_MIN_BYTES = 1 << 20
+_workspace = _Workspace()
+
+
+def scratch(name, shape, dtype=np.float64):
+    """A scratch array of this thread's workspace (contents undefined)."""
+    return _workspace.get(name, tuple(shape), np.dtype(dtype))
+
+
 @njit(cache=True)
-def inverse(order):
-    """The inverse permutation: ``inv[order[k]] = k``."""
-    n = order.shape[0]
-    inv = np.empty(n, dtype=np.int64)
-    for k in range(n):
+def inverse(order, inv):
+    """The inverse permutation, in place: ``inv[order[k]] = k``."""
+    for k in range(order.shape[0]):
         inv[order[k]] = k
-    return inv
 
 
 @njit(cache=True)
-def permuted(v, inv):
-    """``v[order]`` written as ``out[inv[j]] = v[j]`` (sequential reads, scattered writes,
-    which is about twice as fast as a random gather once ``n`` outgrows the caches)."""
-    n = v.shape[0]
-    out = np.empty(n)
-    for j in range(n):
+def permuted(v, inv, out):
+    """``out = v[order]`` written as ``out[inv[j]] = v[j]`` (sequential reads, scattered
+    writes, about twice as fast as a random gather once ``n`` outgrows the caches)."""
+    for j in range(v.shape[0]):
         out[inv[j]] = v[j]
-    return out
 
 
-def resort(v, order=None):
+def resort(v, order=None, tag=""):
     """Permutation sorting ``v`` (ascending, NaN-free), warm-started from ``order``.
 
-    Returns ``(order, v_sorted, inv)`` with ``inv`` the inverse permutation.  Without
-    ``order`` this is ``np.argsort(v)``.
+    Returns ``(order, v_sorted, inv)``: ``order`` is a new array, ``v_sorted`` and the
+    inverse permutation ``inv`` are workspace scratch (named after ``tag``), valid until
+    the next call with the same tag.  Without ``order`` this is ``np.argsort(v)``.
     """
+    n = v.shape[0]
+    inv = scratch(tag + "inv", (n,), np.int64)
+    keys = scratch(tag + "keys", (n,))
     if order is None:
         order = np.argsort(v)
-        inv = inverse(order)
-        return order, permuted(v, inv), inv
+        inverse(order, inv)
+        permuted(v, inv, keys)
+        return order, keys, inv
     order = np.array(order, dtype=np.int64)  # a copy: the caller's array is left alone
-    inv = inverse(order)
-    keys = permuted(v, inv)
-    moves = _insertion_resort(keys, order, _INSERTION_BUDGET * v.shape[0])
+    inverse(order, inv)
+    permuted(v, inv, keys)
+    moves = _insertion_resort(keys, order, _INSERTION_BUDGET * n)
     if moves < 0:
         # too many inversions for insertion: finish with timsort (adaptive to runs)
         idx = np.argsort(keys, kind="stable")
         order = order[idx]
-        keys = keys[idx]
+        keys[:] = keys[idx]
     if moves != 0:
-        inv = inverse(order)
+        inverse(order, inv)
     return order, keys, inv
 
 
 @njit(cache=True)
-def gather(U, inv):
+def gather(U, inv, Ua):
     """``Ua[inv[j], :m] = U[j]`` and ``Ua[inv[j], m] = max_c |U[j, c]|``.
 
     ``inv`` is the inverse of the sorting permutation, so row ``k`` of ``Ua`` belongs to
     the ``k``-th smallest index value.  Sequential reads, scattered writes.
     """
     n, m = U.shape
-    Ua = np.empty((n, m + 1))
     for j in range(n):
         k = inv[j]
         amax = 0.0
@@ -136,15 +169,12 @@ def gather(U, inv):
             if au > amax:
                 amax = au
         Ua[k, m] = amax
-    return Ua
 
 
 @njit(cache=True)
-def scatter(S0s, S1s, order, deriv):
+def scatter(S0s, S1s, order, deriv, S0, S1):
     """Inverse of the gather for the outputs: ``S0[order[k]] = S0s[k]`` (and ``S1``)."""
     n, m = S0s.shape
-    S0 = np.empty((n, m))
-    S1 = np.empty((n, m) if deriv else (0, m))
     for k in range(n):
         j = order[k]
         for c in range(m):
@@ -152,7 +182,6 @@ def scatter(S0s, S1s, order, deriv):
         if deriv:
             for c in range(m):
                 S1[j, c] = S1s[k, c]
-    return S0, S1
 
 
 @njit(cache=True)
