@@ -109,7 +109,7 @@ def _error_sets(rng, n):
         "cauchy": (rng.standard_cauchy(n), U3(), 0.3),
         "ties (2 decimals)": (np.round(rng.normal(size=n), 2), U3(), 0.1),
         "bimodal, 70% zero weights": (np.concatenate([rng.normal(size=n // 2) - 4, rng.normal(size=n - n // 2) + 4]), zeros, 0.3),
-        "uniform over 1e4 h": (rng.uniform(0, 1e4, size=n), U3(), 1.0),
+        "uniform over 500 h, + 1e6": (1e6 + rng.uniform(0, 500, size=n), U3(), 1.0),
         "lattice, spacing h": (np.arange(n) * 0.25, U3(), 0.25),
         "edge clusters": (np.repeat(np.arange(n // 20) * 0.999, 20), U3(), 1.0),
     }

@@ -163,7 +163,7 @@ def _method(method, n):
 
 #: below this estimated serial time (seconds) the kernels run in the calling thread: a
 #: parallel region costs ~0.1 ms on an idle machine but ~10 ms when the cores are busy
-_PARALLEL_MIN_SECONDS = 0.02
+_PARALLEL_MIN_SECONDS = 0.005
 #: rough serial costs measured on the development machine (seconds per unit of work)
 _COST_POLY = 1e-8  # per point and column
 _COST_FAST = 1.5e-7  # per point and column
