@@ -5,6 +5,7 @@ author = "semiparam developers"
 release = "0.1.0"
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "numpydoc",
     "myst_parser",
