@@ -11,7 +11,8 @@ measured on the same data in the same run, and the angle (degrees) between the f
 direction and the true one.
 
 Estimators that cannot be imported yet are skipped with a note.  Each fit runs in a
-forked child process with a hard timeout (``--timeout``); once an estimator's fit takes
+fresh child process (imports and numba compilation are done there by a small warm-up
+fit, not timed) with a hard timeout (``--timeout``); once an estimator's fit takes
 longer than ``--cap`` seconds, its larger n are skipped.
 
 Usage::
@@ -88,9 +89,13 @@ def _fit_semiparam(name, X, z):
     return np.asarray(est.coef_)
 
 
-def _child(conn, name, X, z):
-    """Run one fit; send (seconds, coef, n_warnings, error) back."""
+def _child(conn, name, X, z, Xw, zw):
+    """Warm up on (Xw, zw) (imports, numba compilation or cache loading), then time one
+    fit on (X, z); send (seconds, cpu seconds, coef, n_warnings, error) back."""
     try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _fit_statsmodels(Xw, zw) if name == BASELINE else _fit_semiparam(name, Xw, zw)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             t0, c0 = time.perf_counter(), time.process_time()
@@ -104,21 +109,31 @@ def _child(conn, name, X, z):
         conn.close()
 
 
-def _timed_fit(name, X, z, timeout):
-    """Fit in a forked child with a hard timeout:
-    (wall seconds, cpu seconds, coef, n_warnings, error)."""
-    ctx = mp.get_context("fork")
+def _timed_fit(name, X, z, warm, timeout):
+    """Fit in a fresh (spawned) child with a hard timeout:
+    (wall seconds, cpu seconds, coef, n_warnings, error).
+
+    A spawned child, not a forked one: numba's OpenMP threading layer does not survive
+    fork() once a parallel kernel ran in the parent.
+    """
+    ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, name, X, z))
+    proc = ctx.Process(target=_child, args=(child, name, X, z, *warm))
     proc.start()
     child.close()
-    if parent.poll(timeout):
-        out = parent.recv()
+    try:
+        if parent.poll(timeout + 60.0):  # allowance for the child's start and warm-up
+            out = parent.recv()
+            proc.join()
+            return out
+        err = f"killed after {timeout:.0f} s"
+    except EOFError:
         proc.join()
-        return out
-    proc.kill()
-    proc.join()
-    return None, None, None, 0, f"killed after {timeout:.0f} s"
+        err = f"fitting process died (exit code {proc.exitcode})"
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    return None, None, None, 0, err
 
 
 def _importable(names):
@@ -163,20 +178,9 @@ def main(argv=None):
     names = _importable(args.estimators)
     coef = _true_coef(args.d)
     params = {"s": 1.5, "tau": 0.25} if args.link == "shifted_logistic" else None
-    # warm up in the parent (imports, numba compilation), so that the forked
-    # children time the fits only
-    Xw, zw = make_single_index(300, coef, link=args.link, link_params=params,
-                               scale=args.scale, random_state=args.seed + 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _fit_statsmodels(Xw, zw)
-        for name in list(names):
-            try:
-                _fit_semiparam(name, Xw, zw)
-            except Exception as exc:
-                print(f"note: {name} failed its warm-up fit ({type(exc).__name__}: "
-                      f"{exc}); skipped", file=sys.stderr)
-                names.remove(name)
+    # each child warms up on this small data set before its timed fit
+    warm = make_single_index(300, coef, link=args.link, link_params=params,
+                             scale=args.scale, random_state=args.seed + 1)
     print(f"# bench_index: d = {args.d}, link = {args.link} {params or ''}, "
           f"scale = {args.scale}, seed = {args.seed}; python {platform.python_version()}, "
           f"numpy {np.__version__}, {os.cpu_count()} cpu(s)", flush=True)
@@ -190,7 +194,7 @@ def main(argv=None):
                 rows.append({"n": n, "estimator": name, "seconds": None, "cpu": None,
                              "ratio": None, "angle": None, "note": stopped[name]})
                 continue
-            dt, cpu, est_coef, n_warn, err = _timed_fit(name, X, z, args.timeout)
+            dt, cpu, est_coef, n_warn, err = _timed_fit(name, X, z, warm, args.timeout)
             note = err or (f"{n_warn} warning(s)" if n_warn else "")
             if name == BASELINE:
                 base_t = dt

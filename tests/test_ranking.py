@@ -58,24 +58,40 @@ def test_equals_swap_augmented_rspo_loss():
 def test_pair_operator_matches_explicit_differences():
     X, z = _data(40, seed=3)
     pos, neg = np.flatnonzero(z == 1), np.flatnonzero(z == 0)
-    i, j = _draw_pairs(pos, neg, None, None)
-    A = X[i] - X[j]
-    op = _PairRows(X, i, j)
     rng = np.random.default_rng(0)
-    b, r, h = rng.standard_normal(4), rng.standard_normal(len(i)), rng.uniform(size=len(i))
-    np.testing.assert_allclose(op.matvec(b), A @ b, atol=1e-12)
-    np.testing.assert_allclose(op.rmatvec(r), A.T @ r, atol=1e-10)
-    np.testing.assert_allclose(op.gram(h), A.T @ (h[:, None] * A), atol=1e-10)
-    assert np.all(op.row_norms() >= np.linalg.norm(A, axis=1) - 1e-12)
+    for n_draw in (None, 300):
+        counts, jl = _draw_pairs(len(pos), len(neg), n_draw, rng)
+        counts[0] = 0  # a positive without pairs
+        jl = jl[: counts.sum()]
+        op = _PairRows(X, pos, neg, counts, jl)
+        i, j = op.i, op.j
+        assert np.all(z[i] == 1) and np.all(z[j] == 0) and np.all(np.diff(i) >= 0)
+        A = X[i] - X[j]
+        b, r, h = rng.standard_normal(4), rng.standard_normal(len(i)), rng.uniform(size=len(i))
+        np.testing.assert_allclose(op.matvec(b), A @ b, atol=1e-12)
+        np.testing.assert_allclose(op.rmatvec(r), A.T @ r, atol=1e-10)
+        np.testing.assert_allclose(op.gram(h), A.T @ (h[:, None] * A), atol=1e-10)
+        assert np.all(op.row_norms() >= np.linalg.norm(A, axis=1) - 1e-12)
+        # the sampled Hessian: unbiased, exact terms reported for the certificate
+        sub = _PairRows(X, pos, neg, counts, jl, n_hess=50, rng=np.random.default_rng(1))
+        G = np.mean([sub.gram(h) for _ in range(400)], axis=0)
+        np.testing.assert_allclose(G, A.T @ (h[:, None] * A), rtol=0.1,
+                                   atol=0.05 * np.abs(G).max())
+        G1 = sub.gram(h)
+        k, mu = sub.hessian_terms  # the terms of the matrix just returned
+        Ds = A[k] * np.sqrt(mu)[:, None]
+        np.testing.assert_allclose(G1, Ds.T @ Ds, atol=1e-12)
+        assert mu.sum() == pytest.approx(h.sum())
 
 
-def test_sampled_pairs_sorted_and_seeded():
-    pos, neg = np.arange(0, 50), np.arange(50, 120)
-    i1, j1 = _draw_pairs(pos, neg, 1000, np.random.default_rng(3))
-    i2, j2 = _draw_pairs(pos, neg, 1000, np.random.default_rng(3))
-    assert np.all(np.diff(i1) >= 0) and np.isin(i1, pos).all() and np.isin(j1, neg).all()
-    np.testing.assert_array_equal(i1, i2)
+def test_sampled_pairs_seeded():
+    c1, j1 = _draw_pairs(50, 70, 1000, np.random.default_rng(3))
+    c2, j2 = _draw_pairs(50, 70, 1000, np.random.default_rng(3))
+    assert c1.sum() == 1000 and j1.shape == (1000,) and j1.min() >= 0 and j1.max() < 70
+    np.testing.assert_array_equal(c1, c2)
     np.testing.assert_array_equal(j1, j2)
+    call, jall = _draw_pairs(5, 7, None, None)
+    assert np.all(call == 7) and np.array_equal(jall, np.tile(np.arange(7), 5))
 
 
 # -- pairs: full against sampled, and the sub-sampled Hessian -----------------------------

@@ -200,11 +200,14 @@ def _newton_softplus(op, c, alpha, pen, beta0, *, max_iter, tol, detect):
     converged = separated = certified = False
     how = ""
     it = 0
+    cache = {}
     for it in range(1, max_iter + 1):
-        q = special.expit(-m)  # 1 - p, accurate when p is near 1
-        p = 1.0 - q
-        g = -op.rmatvec(c * q) + apen * beta
-        H0 = op.gram(c * p * q)
+        q = special.expit(np.negative(m))  # 1 - p, accurate when p is near 1
+        cq = c * q
+        g = -op.rmatvec(cq) + apen * beta
+        h = cq * q
+        np.subtract(cq, h, out=h)  # c p q
+        H0 = op.gram(h)
         H = H0.copy()
         H[np.diag_indices(d)] += apen
         step = _solve_psd(H, -g)
@@ -212,7 +215,7 @@ def _newton_softplus(op, c, alpha, pen, beta0, *, max_iter, tol, detect):
         if detect and not certified:
             certified = _overlap_certified(op, pos, c, q, dm)
             if not certified:
-                how = _separated(op, pos, m, dm, step)
+                how = _separated(op, pos, m, dm, step, cache)
                 if how:
                     separated = True
                     break
@@ -253,7 +256,7 @@ def _overlap_certified(op, pos, c, q, dm):
     over the rows ``idx``, so ``lambda = c q - mu * (A step)`` solves ``A' lambda = 0``;
     it is positive when ``mu_k (a_k's) < c_k q_k / 2`` on those rows.
     """
-    if not np.all(q[pos] > 0):
+    if not q[pos].min() > 0:
         return False
     idx, mu = op.hessian_terms
     if idx is None:
@@ -261,17 +264,19 @@ def _overlap_certified(op, pos, c, q, dm):
     return bool(np.all(mu * dm[idx] < 0.5 * c[idx] * q[idx]))
 
 
-def _separated(op, pos, m, dm, step):
+def _separated(op, pos, m, dm, step, cache):
     """"complete" if the iterate separates every row, "quasi-complete" if the Newton
     step does up to a relative tolerance, else ""."""
-    mp = m[pos]
-    if mp.min() > 0:
+    if m[pos].min() > 0:
         return "complete"
     snorm = float(np.linalg.norm(step))
     dmp = dm[pos]
-    norms = op.row_norms()[pos]
+    if "norms" not in cache:
+        cache["norms"] = op.row_norms()[pos]
+        cache["max"] = float(cache["norms"].max())
+    norms = cache["norms"]
     # necessary condition first (cheap): no row far against the step
-    if snorm == 0 or dmp.min() < -_SEP_RTOL * snorm * norms.max():
+    if snorm == 0 or dmp.min() < -_SEP_RTOL * snorm * cache["max"]:
         return ""
     rel = dmp / np.maximum(norms * snorm, 1e-300)
     if rel.min() >= -_SEP_RTOL and rel.max() > 1e-3:

@@ -33,10 +33,10 @@ work over the pairs, ``np.bincount`` back to rows and one product ``X' r``:
 Optimiser.  Damped Newton (the solver shared with
 :class:`~semiparam.index.logit.LogitIndexClassifier`, whose "signed rows" are here the
 pair differences ``x_i - x_j``).  The objective and its gradient always use every pair.
-The Hessian ``sum_pairs h_ij (x_i - x_j)(x_i - x_j)'`` is exact while there are at most
-``n_h = min(max(5000, 40 d, 25 n_pairs / d^2), 5e6 / d)`` pairs (so always for small
-``d``, where it is cheap); beyond that it is estimated at each
-iteration from ``n_h`` pairs drawn with probability proportional to their curvature
+The Hessian ``sum_pairs h_ij (x_i - x_j)(x_i - x_j)'`` is exact while it is cheap (at
+most ``5e6 / d`` pairs and about 25 flops per pair, or at most ``n_h`` pairs); beyond
+that it is estimated at each iteration from ``n_h = min(max(5000, 40 d), 5e6 / d)``
+pairs drawn with probability proportional to their curvature
 ``h_ij`` (systematic sampling; unbiased).  This is sub-sampled Newton (Byrd et al.
 2011; Roosta-Khorasani & Mahoney 2019): same minimiser, linear convergence with a small
 rate instead of quadratic, and a Hessian cost of ``O(n_h d^2)`` instead of
@@ -100,10 +100,10 @@ __all__ = ["PairwiseRankingClassifier", "ranking_loss"]
 #: default pair budget: all pairs while there are at most min(_PAIRS_PER_ROW * n, _MAX_PAIRS)
 _PAIRS_PER_ROW = 50
 _MAX_PAIRS = 10_000_000
-#: pairs entering the Newton Hessian: n_h = min(max(5000, 40 d, 25 n_pairs / d^2),
-#: 5e6 / d) -- a Hessian costing at most ~25 flops per pair when d is small, their
-#: differences formed explicitly (at most 40 MB); drawn afresh at each iteration when
-#: there are more pairs
+#: the Newton Hessian is exact (differences of all pairs formed once) while there are
+#: at most min(max(n_h, 25 n_pairs / d^2), 5e6 / d) pairs -- at most ~25 flops per pair
+#: and 40 MB; otherwise n_h = min(max(5000, 40 d), 5e6 / d) pairs are drawn afresh at
+#: each iteration
 _MIN_HESSIAN_PAIRS = 5_000
 _HESSIAN_PAIRS_PER_COLUMN = 40
 _HESSIAN_FLOPS_PER_PAIR = 25
@@ -124,56 +124,72 @@ def _resolve_n_pairs(n_pairs, n, n_pos, n_neg):
     return None if target >= total else target
 
 
-def _draw_pairs(pos, neg, n_draw, rng):
-    """Row indices ``(i, j)`` of the pairs, sorted by ``i`` (positives).
+def _draw_pairs(n_pos, n_neg, n_draw, rng):
+    """The pairs as ``(counts, jl)``: pair ``k`` joins positive number ``p(k)`` (pairs
+    sorted by positive, ``counts[p]`` of them for positive ``p``) and negative number
+    ``jl[k]`` (indices local to the positives and negatives).
 
     ``n_draw=None``: every positive/negative pair.  Otherwise ``n_draw`` pairs drawn
-    uniformly with replacement: the positive by a multinomial count per positive (which
-    leaves the pairs sorted by ``i``), the negative uniformly.
+    uniformly with replacement: a multinomial count per positive (which keeps the pairs
+    sorted by positive) and a uniform negative.
     """
     if n_draw is None:
-        i = np.repeat(pos, neg.shape[0])
-        j = np.tile(neg, pos.shape[0])
-        return i, j
-    counts = rng.multinomial(n_draw, np.full(pos.shape[0], 1.0 / pos.shape[0]))
-    i = np.repeat(pos, counts)
-    j = neg[rng.integers(0, neg.shape[0], size=n_draw)]
-    return i, j
+        return np.full(n_pos, n_neg), np.tile(np.arange(n_neg), n_pos)
+    counts = rng.multinomial(n_draw, np.full(n_pos, 1.0 / n_pos))
+    return counts, rng.integers(0, n_neg, size=n_draw)
 
 
 class _PairRows:
     """The signed rows ``a_k = x_{i_k} - x_{j_k}`` of the pairs, never all formed.
 
-    Products with ``A`` go through ``X`` (gathers and ``np.bincount``).  The Hessian
-    (``gram``) is exact when there are at most ``n_hess`` pairs (their differences are
-    formed once); otherwise it is estimated at every call from ``n_hess`` pairs drawn
-    with probability proportional to their current weight ``h`` (systematic sampling,
-    seeded by ``rng``), each weighted ``sum(h) / n_hess``: unbiased, and far less
-    variable than a uniform subsample when a few pairs carry most of the curvature.
+    Pairs are stored by positive (a count per positive row) and a local index into the
+    negative rows, so that ``A b`` is one ``np.repeat`` (sequential) minus one gather
+    from the negatives' index values, and ``A' r`` one ``np.add.reduceat`` plus one
+    ``np.bincount``.  The Hessian (``gram``) is exact when ``n_hess`` is None (the
+    differences of all pairs formed once); otherwise it is estimated at every call from
+    ``n_hess`` pairs drawn with probability proportional to their current weight ``h``
+    (systematic sampling, seeded by ``rng``), each weighted ``sum(h) / n_hess``:
+    unbiased, and far less variable than a uniform subsample when a few pairs carry
+    most of the curvature.
     """
 
-    def __init__(self, X, i, j, n_hess=None, rng=None):
+    def __init__(self, X, pos, neg, counts, jl, n_hess=None, rng=None):
         self.X = X
         self.n = X.shape[0]
-        self.i = i
-        self.j = j
-        self.exact = n_hess is None or n_hess >= i.shape[0]
+        self.pos, self.neg, self.counts, self.jl = pos, neg, counts, jl
+        self.Xp, self.Xn = X[pos], X[neg]
+        cum = np.concatenate([[0], np.cumsum(counts)])
+        self.cum = cum
+        nz = counts > 0
+        self._starts, self._pos_nz = cum[:-1][nz], pos[nz]
+        self.n_pairs = int(cum[-1])
         self.n_hess = n_hess
         self.rng = rng
-        self.Dh = X[i] - X[j] if self.exact else None
+        self.Dh = (np.repeat(self.Xp, counts, axis=0) - self.Xn[jl]) if n_hess is None else None
         self.hessian_terms = (None, None)
         self._norms = None
 
+    @property
+    def i(self):
+        """Row index of each pair's positive."""
+        return np.repeat(self.pos, self.counts)
+
+    @property
+    def j(self):
+        """Row index of each pair's negative."""
+        return self.neg[self.jl]
+
     def matvec(self, b):
-        v = self.X @ b
-        return v[self.i] - v[self.j]
+        out = np.take(self.Xn @ b, self.jl, mode="clip")  # "clip": no bounds checks
+        return np.subtract(np.repeat(self.Xp @ b, self.counts), out, out=out)
 
     def rmatvec(self, r):
-        n = self.n
-        return self.X.T @ (np.bincount(self.i, r, n) - np.bincount(self.j, r, n))
+        gp = np.add.reduceat(r, self._starts)
+        gn = np.bincount(self.jl, r, self.neg.shape[0])
+        return self.Xp[self.counts > 0].T @ gp - self.Xn.T @ gn
 
     def gram(self, h):
-        if self.exact:
+        if self.n_hess is None:
             self.hessian_terms = (None, h)
             Ds = self.Dh * np.sqrt(h)[:, None]
             return Ds.T @ Ds
@@ -184,13 +200,15 @@ class _PairRows:
         k, counts = np.unique(k, return_counts=True)
         mu = counts * (total / self.n_hess)
         self.hessian_terms = (k, mu)
-        Ds = (self.X[self.i[k]] - self.X[self.j[k]]) * np.sqrt(mu)[:, None]
+        kp = np.searchsorted(self.cum, k, side="right") - 1  # positive of each pair
+        Ds = (self.Xp[kp] - self.Xn[self.jl[k]]) * np.sqrt(mu)[:, None]
         return Ds.T @ Ds
 
     def row_norms(self):
-        if self._norms is None:
-            rn = np.sqrt(np.einsum("ij,ij->i", self.X, self.X))
-            self._norms = rn[self.i] + rn[self.j]  # upper bound on |x_i - x_j|
+        if self._norms is None:  # upper bound on |x_i - x_j|
+            rp = np.sqrt(np.einsum("ij,ij->i", self.Xp, self.Xp))
+            rn = np.sqrt(np.einsum("ij,ij->i", self.Xn, self.Xn))
+            self._norms = np.repeat(rp, self.counts) + rn[self.jl]
         return self._norms
 
 
@@ -408,17 +426,24 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
         pos = np.flatnonzero(z == 1)
         neg = np.flatnonzero(z == 0)
         n_draw = _resolve_n_pairs(self.n_pairs, X.shape[0], pos.shape[0], neg.shape[0])
-        i, j = _draw_pairs(pos, neg, n_draw, rng)
-        c = w[i] * w[j]
-        c *= w.sum() / c.sum()
+        counts, jl = _draw_pairs(pos.shape[0], neg.shape[0], n_draw, rng)
+        n_pairs = jl.shape[0]
+        wp, wn = w[pos], w[neg]
+        if np.all(w == w[0]):
+            c = np.full(n_pairs, w.sum() / n_pairs)
+        else:
+            c = np.repeat(wp, counts) * wn[jl]
+            c *= w.sum() / c.sum()
         d = X.shape[1]
-        n_hess = min(max(_MIN_HESSIAN_PAIRS, _HESSIAN_PAIRS_PER_COLUMN * d,
-                         (_HESSIAN_FLOPS_PER_PAIR * i.shape[0]) // d**2),
-                     _HESSIAN_CELLS // d)
-        op = _PairRows(X, i, j, n_hess, rng)
+        n_sample = min(max(_MIN_HESSIAN_PAIRS, _HESSIAN_PAIRS_PER_COLUMN * d),
+                       _HESSIAN_CELLS // d)
+        n_exact = min(max(n_sample, (_HESSIAN_FLOPS_PER_PAIR * n_pairs) // d**2),
+                      _HESSIAN_CELLS // d)
+        op = _PairRows(X, pos, neg, counts, jl, None if n_pairs <= n_exact else n_sample,
+                       rng)
         out = _newton_softplus(op, c, alpha, np.ones(X.shape[1]), np.zeros(X.shape[1]),
                                max_iter=self.max_iter, tol=self.tol, detect=detect)
-        return out, op, c, i.shape[0], n_draw is None
+        return out, op, c, n_pairs, n_draw is None
 
     def _fit(self, X, z, w):
         keep = w > 0
@@ -456,7 +481,9 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
         self._direction = self.coef_raw_
         v = X @ self.coef_
         self.link_ = _fit_isotonic_link(v, z, w)
-        self.loss_ = float(c @ _softplus_neg(op.matvec(self.coef_raw_)) / c.sum())
+        # the solver's objective is W * loss + alpha |b|^2 / 2, W = sum(c)
+        self.loss_ = float((out.objective - 0.5 * alpha * self.coef_raw_ @ self.coef_raw_)
+                           / c.sum())
         from sklearn.metrics import roc_auc_score
 
         self.auc_ = float(roc_auc_score(z, v, sample_weight=w))
