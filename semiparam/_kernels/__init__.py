@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from ._common import check_permutation, gather, greedy_blocks, resort, scatter, scratch
+from ._common import greedy_blocks, prepare, scatter, scratch
 from .gaussian import BOX_WIDTH, PHI0, exact_sums, fast_sums
 from .polynomial import NORMALISERS, POWERS, coefficient_tables, poly_sums
 
@@ -143,13 +143,15 @@ def _vector(x, name, check):
     return x
 
 
-def _columns(U, n):
+def _columns(U, n, check):
     U = np.asarray(U, dtype=np.float64)
     squeeze = U.ndim == 1
     if squeeze:
         U = U[:, None]
     if U.ndim != 2 or U.shape[0] != n:
         raise ValueError(f"U must have shape (n,) or (n, m) with n = {n}; got {U.shape}.")
+    if check and not np.isfinite(U).all():
+        raise ValueError("U contains NaN or infinity.")
     return np.ascontiguousarray(U), squeeze
 
 
@@ -209,14 +211,6 @@ def _sums(tv, sv, Ua, m, h, spec, loo, derivative, method, torder):
     return out0, (out1 if derivative else None)
 
 
-def _gather(U2, inv, check):
-    if check and not np.isfinite(U2).all():
-        raise ValueError("U contains NaN or infinity.")
-    Ua = scratch("Ua", (U2.shape[0], U2.shape[1] + 1))
-    gather(U2, inv, Ua)
-    return Ua
-
-
 def kernel_sums(v, U, h, kernel, *, derivative=False, order=None, method="auto", check_input=True):
     """Leave-one-out kernel sums ``(S0, S1, order)``; see the module docstring.
 
@@ -252,17 +246,14 @@ def kernel_sums(v, U, h, kernel, *, derivative=False, order=None, method="auto",
     h = _bandwidth(h)
     v = _vector(v, "v", check_input)
     n = v.shape[0]
-    U2, squeeze = _columns(U, n)
+    U2, squeeze = _columns(U, n, check_input)
     m = U2.shape[1]
     meth = _method(method, n)
     if order is not None:
         order = np.asarray(order)
         if order.shape != (n,) or not np.issubdtype(order.dtype, np.integer):
             raise ValueError(f"order must be a permutation of range({n}).")
-        if check_input and not check_permutation(order.astype(np.int64, copy=False), n):
-            raise ValueError(f"order must be a permutation of range({n}).")
-    order, vs, inv = resort(v, order)
-    Ua = _gather(U2, inv, check_input)
+    order, vs, Ua = prepare(v, U2, order, check=check_input)
     S0, S1 = _sums(vs, vs, Ua, m, h, spec, True, bool(derivative), meth, order)
     if squeeze:
         S0 = S0[:, 0]
@@ -282,16 +273,15 @@ def kernel_sums_at(q, v, U, h, kernel, *, derivative=False, method="auto", check
     h = _bandwidth(h)
     q = _vector(q, "q", check_input)
     v = _vector(v, "v", check_input)
-    U2, squeeze = _columns(U, v.shape[0])
+    U2, squeeze = _columns(U, v.shape[0], check_input)
     m = U2.shape[1]
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
     if method == "auto":
         small = q.shape[0] * v.shape[0] <= GAUSSIAN_AUTO_EXACT_MAX**2
         method = "exact" if small else "fast"
-    qorder, qs, _ = resort(q, tag="q")
-    vorder, vs, vinv = resort(v, tag="v")
-    Ua = _gather(U2, vinv, check_input)
+    qorder, qs, _ = prepare(q, np.empty((q.shape[0], 0)), tag="q")
+    vorder, vs, Ua = prepare(v, U2, tag="v")
     S0, S1 = _sums(qs, vs, Ua, m, h, spec, False, bool(derivative), method, qorder)
     if squeeze:
         S0 = S0[:, 0]

@@ -2,17 +2,18 @@
 
 Every kernel in this package works on the index ``v`` sorted once per call:
 
-* :func:`resort` turns the permutation of the previous call into one that sorts the
-  current ``v``.  Between optimiser steps the order changes little, so a guarded
-  insertion pass (``O(n + inversions)``, aborted once the number of moves exceeds a
-  budget proportional to ``n``) finishes in almost linear time; when it gives up, NumPy's
-  stable sort (timsort for floats) finishes the job, which is itself adaptive to runs.
-* :func:`gather` copies the weight columns into sorted order and appends the row-wise
+* :func:`prepare` turns the permutation of the previous call into one that sorts the
+  current ``v`` (checking on the way that it is a permutation).  Between optimiser
+  steps the order changes little, so a guarded insertion pass (``O(n + inversions)``,
+  aborted once the number of moves exceeds a budget proportional to ``n``) finishes in
+  almost linear time; when it gives up, NumPy's stable sort (timsort for floats)
+  finishes the job, which is itself adaptive to runs.  It then copies the weight
+  columns into sorted order (:func:`gather`) and appends the row-wise
   ``max_c |U[j, c]|`` column that every kernel uses to bound its own rounding error
   (see the module docstrings of :mod:`.polynomial` and :mod:`.gaussian`).
   :func:`scatter` puts the results back in input order.  Both write through the
   permutation and read sequentially, which is the fast direction once ``n`` outgrows
-  the caches.
+  the caches; the whole preparation is one compiled call, which matters for small n.
 * :func:`greedy_blocks` cuts the sorted index into consecutive blocks of width at most
   ``width`` (each block starts at a data value, so block-local coordinates are computed
   from exact differences of nearby floats, whatever the offset of ``v``).
@@ -27,7 +28,7 @@ import threading
 import numpy as np
 from numba import njit
 
-__all__ = ["resort", "gather", "scatter", "greedy_blocks", "check_permutation", "inverse", "permuted", "scratch"]
+__all__ = ["prepare", "gather", "scatter", "greedy_blocks", "inverse", "permuted", "scratch"]
 
 #: insertion moves allowed per element before the warm start gives up on insertion
 _INSERTION_BUDGET = 8
@@ -58,20 +59,6 @@ def _insertion_resort(keys, order, budget):
         if moves > budget:
             return -1
     return moves
-
-
-@njit(cache=True)
-def check_permutation(order, n):
-    """True when ``order`` is a permutation of ``range(n)``."""
-    if order.shape[0] != n:
-        return False
-    seen = np.zeros(n, dtype=np.bool_)
-    for k in range(n):
-        j = order[k]
-        if j < 0 or j >= n or seen[j]:
-            return False
-        seen[j] = True
-    return True
 
 
 class _Workspace(threading.local):
@@ -122,33 +109,65 @@ def permuted(v, inv, out):
         out[inv[j]] = v[j]
 
 
-def resort(v, order=None, tag=""):
-    """Permutation sorting ``v`` (ascending, NaN-free), warm-started from ``order``.
+@njit(cache=True)
+def _prepare(v, U, order, inv, keys, Ua, check, budget):
+    """Sort ``v`` starting from ``order`` (in place) and gather ``U``, in one pass each.
 
-    Returns ``(order, v_sorted, inv)``: ``order`` is a new array, ``v_sorted`` and the
-    inverse permutation ``inv`` are workspace scratch (named after ``tag``), valid until
-    the next call with the same tag.  Without ``order`` this is ``np.argsort(v)``.
+    ``inv``, ``keys`` (n,) and ``Ua`` (n, m + 1) are outputs.  Returns 1 when ``check``
+    is on and ``order`` is not a permutation, -1 when the insertion pass gave up
+    (``order``/``keys`` then hold a partly sorted but consistent state, ``Ua`` is not
+    filled), 0 when done.
     """
     n = v.shape[0]
+    if check:
+        for j in range(n):
+            inv[j] = -1
+        for k in range(n):
+            j = order[k]
+            if j < 0 or j >= n or inv[j] >= 0:
+                return 1
+            inv[j] = k
+    else:
+        inverse(order, inv)
+    permuted(v, inv, keys)
+    moves = _insertion_resort(keys, order, budget)
+    if moves < 0:
+        return -1
+    if moves > 0:
+        inverse(order, inv)
+    gather(U, inv, Ua)
+    return 0
+
+
+def prepare(v, U, order=None, tag="", check=True):
+    """Sorting permutation of ``v`` (warm-started from ``order``) and the gathered columns.
+
+    Returns ``(order, v_sorted, Ua)``: ``order`` is a new array (``np.argsort(v)`` when
+    none is given); ``v_sorted`` and ``Ua`` (``U`` in sorted order plus the column of row
+    maxima ``max_c |U_jc|``) are workspace scratch named after ``tag``, valid until the
+    next call with the same tag.  Raises ``ValueError`` when ``check`` and ``order`` is
+    not a permutation of ``range(n)``.
+    """
+    n, m = U.shape
     inv = scratch(tag + "inv", (n,), np.int64)
     keys = scratch(tag + "keys", (n,))
+    Ua = scratch(tag + "Ua", (n, m + 1))
     if order is None:
         order = np.argsort(v)
-        inverse(order, inv)
-        permuted(v, inv, keys)
-        return order, keys, inv
-    order = np.array(order, dtype=np.int64)  # a copy: the caller's array is left alone
-    inverse(order, inv)
-    permuted(v, inv, keys)
-    moves = _insertion_resort(keys, order, _INSERTION_BUDGET * n)
-    if moves < 0:
+        check = False
+    else:
+        order = np.array(order, dtype=np.int64)  # a copy: the caller's array is left alone
+    status = _prepare(v, U, order, inv, keys, Ua, check, _INSERTION_BUDGET * n)
+    if status == 1:
+        raise ValueError(f"order must be a permutation of range({n}).")
+    if status == -1:
         # too many inversions for insertion: finish with timsort (adaptive to runs)
         idx = np.argsort(keys, kind="stable")
         order = order[idx]
         keys[:] = keys[idx]
-    if moves != 0:
         inverse(order, inv)
-    return order, keys, inv
+        gather(U, inv, Ua)
+    return order, keys, Ua
 
 
 @njit(cache=True)

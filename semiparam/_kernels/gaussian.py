@@ -86,29 +86,47 @@ _TILE = 128
 _MAX_RANGE = 2 * int(math.ceil(_UNDERFLOW / BOX_WIDTH)) + 8
 
 
+@njit(inline="always")
+def _direct_run(t, sv, Ua, h, j0, j1, deriv, m, acc):
+    """``acc[:m] += sum_j K U_j``, ``acc[m:2m] += sum_j K' U_j``, ``acc[2m] += sum_j K a_j``
+    over the sources ``j0 <= j < j1`` (``Ua`` has the a-column last)."""
+    for j in range(j0, j1):
+        u = (t - sv[j]) / h
+        kv = PHI0 * math.exp(-0.5 * u * u)
+        acc[2 * m] += kv * Ua[j, m]
+        for col in range(m):
+            acc[col] += kv * Ua[j, col]
+        if deriv:
+            kd = -u * kv
+            for col in range(m):
+                acc[m + col] += kd * Ua[j, col]
+
+
+@njit(inline="always")
+def _direct_target(i, t, sv, Ua, h, s0, s1, loo, deriv, m, acc):
+    """Direct sums of sources [s0, s1) at target ``t`` (skipping ``j = i`` when ``loo``)."""
+    for r in range(2 * m + 1):
+        acc[r] = 0.0
+    if loo and s0 <= i < s1:
+        _direct_run(t, sv, Ua, h, s0, i, deriv, m, acc)
+        _direct_run(t, sv, Ua, h, i + 1, s1, deriv, m, acc)
+    else:
+        _direct_run(t, sv, Ua, h, s0, s1, deriv, m, acc)
+
+
 @njit(cache=True)
-def _exact_rows(tv, sv, U, h, loo, deriv, first, stride, S0, S1):
+def _exact_rows(tv, sv, Ua, h, loo, deriv, first, stride, S0, S1):
     """Direct sums for the targets ``first, first + stride, ...``."""
     nt = tv.shape[0]
     ns = sv.shape[0]
     m = S0.shape[1]
+    acc = np.empty(2 * m + 1)
     for i in range(first, nt, stride):
-        t = tv[i]
+        _direct_target(i, tv[i], sv, Ua, h, 0, ns, loo, deriv, m, acc)
         for col in range(m):
-            S0[i, col] = 0.0
+            S0[i, col] = acc[col]
             if deriv:
-                S1[i, col] = 0.0
-        for j in range(ns):
-            if loo and j == i:
-                continue
-            u = (t - sv[j]) / h
-            kv = PHI0 * math.exp(-0.5 * u * u)
-            for col in range(m):
-                S0[i, col] += kv * U[j, col]
-            if deriv:
-                kd = -u * kv
-                for col in range(m):
-                    S1[i, col] += kd * U[j, col]
+                S1[i, col] = acc[m + col]
 
 
 @njit(cache=True, parallel=True)
@@ -119,6 +137,8 @@ def _exact_parallel(tv, sv, U, h, loo, deriv, nchunks, S0, S1):
 
 def exact_sums(tv, sv, U, h, loo, deriv, nchunks, S0, S1):
     """Direct Gaussian sums of the first ``m = S0.shape[1]`` columns of ``U``.
+
+    ``U`` carries one more column than ``S0`` (the row maxima, see :mod:`._common`).
 
     ``S0``/``S1`` (nt, m) are overwritten; with ``loo`` (targets are the sources) the
     term ``j == i`` is skipped.  ``nchunks <= 1`` runs serially in the calling thread.
@@ -144,25 +164,16 @@ def _n_terms(t, tol):
 
 
 @njit(cache=True)
-def _direct_pair(tv, sv, Ua, h, loo, deriv, t0, t1, s0, s1, S0, S1, Am):
-    """Add the direct sums of sources [s0, s1) to targets [t0, t1)."""
+def _direct_pair(tv, sv, Ua, h, loo, deriv, t0, t1, s0, s1, S0, S1, Am, acc):
+    """Add the direct sums of sources [s0, s1) to targets [t0, t1) (``acc``: scratch)."""
     m = S0.shape[1]
     for i in range(t0, t1):
-        t = tv[i]
-        acc_a = 0.0
-        for j in range(s0, s1):
-            if loo and j == i:
-                continue
-            u = (t - sv[j]) / h
-            kv = PHI0 * math.exp(-0.5 * u * u)
-            acc_a += kv * Ua[j, m]
-            for col in range(m):
-                S0[i, col] += kv * Ua[j, col]
+        _direct_target(i, tv[i], sv, Ua, h, s0, s1, loo, deriv, m, acc)
+        Am[i] += acc[2 * m]
+        for col in range(m):
+            S0[i, col] += acc[col]
             if deriv:
-                kd = -u * kv
-                for col in range(m):
-                    S1[i, col] += kd * Ua[j, col]
-        Am[i] += acc_a
+                S1[i, col] += acc[m + col]
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
@@ -336,6 +347,7 @@ def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast
     X = np.empty(nTmax)
     Q = np.empty((_MAX_TERMS, _TILE))
     acc = np.empty((2 * m + 1, _TILE))
+    dacc = np.empty(2 * m + 1)
     ncol = 2 * m + 1 if deriv else m + 1
     for T in range(first, ntb, stride):
         t0 = tb[T]
@@ -419,7 +431,7 @@ def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast
                 pself[npair] = loo and S == T
                 npair += 1
             else:
-                _direct_pair(tv, sv, Ua, h, loo, deriv, t0, t1, s0, s1, S0, S1, Am)
+                _direct_pair(tv, sv, Ua, h, loo, deriv, t0, t1, s0, s1, S0, S1, Am, dacc)
         if npair > 0:
             for ii in range(nT):
                 X[ii] = (tv[t0 + ii] - rT) / h - hwT
@@ -447,7 +459,7 @@ def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast
                         if deriv:
                             S1[i, col] = 0.0
                     Am[i] = 0.0
-                    _direct_pair(tv, sv, Ua, h, True, deriv, i, i + 1, sb[L], sb[R + 1], S0, S1, Am)
+                    _direct_pair(tv, sv, Ua, h, True, deriv, i, i + 1, sb[L], sb[R + 1], S0, S1, Am, dacc)
 
 
 @njit(cache=True, parallel=True)
@@ -458,6 +470,27 @@ def _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, sl
                     samax, scum, ys, gs, UaT, ch, nchunks, S0, S1, Am)
 
 
+@njit(cache=True)
+def _fast_driver(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1):
+    sref, slast, shw, smass, samax, scum = box_summaries(sv, sb, Ua, h)
+    tref, tlast, thw = _box_refs(tv, tb, h)
+    m = S0.shape[1]
+    for i in range(tv.shape[0]):
+        for col in range(m):
+            S0[i, col] = 0.0
+            if deriv:
+                S1[i, col] = 0.0
+    Am = np.zeros(tv.shape[0])
+    ys, gs = _source_coordinates(sv, sb, h)
+    UaT = np.ascontiguousarray(Ua.T)
+    if nchunks <= 1:
+        _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
+                    samax, scum, ys, gs, UaT, 0, 1, S0, S1, Am)
+    else:
+        _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
+                       samax, scum, ys, gs, UaT, nchunks, S0, S1, Am)
+
+
 def fast_sums(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1):
     """Fast Gaussian sums on sorted data (see the module docstring).
 
@@ -465,18 +498,4 @@ def fast_sums(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1):
     array, with ``tv is sv``).  ``S0``/``S1`` (nt, m) are overwritten.  ``nchunks <= 1``
     runs serially in the calling thread.
     """
-    sref, slast, shw, smass, samax, scum = box_summaries(sv, sb, Ua, h)
-    tref, tlast, thw = _box_refs(tv, tb, h)
-    S0[:] = 0.0
-    if deriv:
-        S1[:] = 0.0
-    Am = np.zeros(tv.shape[0])
-    ys, gs = _source_coordinates(sv, sb, h)
-    UaT = np.ascontiguousarray(Ua.T)
-    args = (tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass, samax, scum,
-            ys, gs, UaT)
-    if nchunks <= 1:
-        _fast_boxes(*args, 0, 1, S0, S1, Am)
-    else:
-        _fast_parallel(*args, nchunks, S0, S1, Am)
-
+    _fast_driver(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1)
