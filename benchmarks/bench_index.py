@@ -20,6 +20,7 @@ Usage::
     python benchmarks/bench_index.py --quick            # n = 1e3, 1e4
     python benchmarks/bench_index.py                    # n = 1e3 ... 1e6
     python benchmarks/bench_index.py --markdown --out results.csv
+    python benchmarks/bench_index.py --threads 1 --d 180 --sizes 1e3 1e4 1e5
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def _parse(argv=None):
                     help="skip an estimator's larger n once a fit exceeds this (s)")
     ap.add_argument("--timeout", type=float, default=600.0,
                     help="kill a single fit after this many seconds")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="limit BLAS/OpenMP/numba threads of the fitting processes "
+                    "(default: the libraries' own choice)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ap.add_argument("--out", help="also write the rows to this CSV file")
@@ -178,12 +182,17 @@ def main(argv=None):
     names = _importable(args.estimators)
     coef = _true_coef(args.d)
     params = {"s": 1.5, "tau": 0.25} if args.link == "shifted_logistic" else None
+    if args.threads is not None:  # read by the spawned children when numpy/numba load
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMBA_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
     # each child warms up on this small data set before its timed fit
     warm = make_single_index(300, coef, link=args.link, link_params=params,
                              scale=args.scale, random_state=args.seed + 1)
     print(f"# bench_index: d = {args.d}, link = {args.link} {params or ''}, "
-          f"scale = {args.scale}, seed = {args.seed}; python {platform.python_version()}, "
-          f"numpy {np.__version__}, {os.cpu_count()} cpu(s)", flush=True)
+          f"scale = {args.scale}, seed = {args.seed}, threads = {args.threads or 'default'}; "
+          f"python {platform.python_version()}, numpy {np.__version__}, "
+          f"{os.cpu_count()} cpu(s)", flush=True)
     rows, stopped = [], {}
     for n in (int(s) for s in args.sizes):
         X, z = make_single_index(n, coef, link=args.link, link_params=params,
