@@ -37,9 +37,20 @@ certificate holds; under separation it can never hold.  Conversely, separation i
 declared when the current iterate separates every row (``a_k'b > 0``: complete
 separation, exact), or when the Newton *step* does so up to a relative tolerance
 (``a_k's >= -1e-6 |a_k| |s|`` for all rows, ``> 0`` for some: the iterates run off to
-infinity along ``s`` -- quasi-complete separation).  Both checks cost ``O(n)`` per
-iteration on quantities Newton computes anyway; no linear program is solved (an LP on
-the margins, e.g. Konis 2007, is exact but takes minutes at ``n = 1e5, d = 180``).
+infinity along ``s`` -- quasi-complete separation, or data overlapping only within that
+tolerance, whose MLE would be astronomically large).  If Newton exhausts ``max_iter``
+with neither certificate, the data count as (numerically) separated when some fitted
+probability is 1 to machine precision (margin above 36); otherwise a
+:class:`~semiparam.exceptions.ConvergenceWarning` is issued.  Both checks cost ``O(n)``
+per iteration on quantities Newton computes anyway; no linear program is solved (the
+LP of Konis 2007 is exact but took 1 to 5 minutes at ``n = 1e5, d = 180`` here).  On
+about 900 random small designs (continuous, discrete and mixed columns, with and
+without intercept, near the separation boundary) the decision agreed with Konis' LP
+every time; the tests keep a sample of that comparison.
+
+A solver may use a *sub-sampled* Hessian ``sum_{k in S} mu_k a_k a_k'`` (the ranking
+estimator does); then ``lambda_k = c_k (1 - p_k) - mu_k a_k's`` (``mu_k = 0`` off
+``S``) is the exact certificate, checked the same way.
 
 What happens then (``separation=``): ``"warn"`` (default) issues a
 :class:`~semiparam.exceptions.SeparationWarning` and refits with the ridge penalty
@@ -378,6 +389,9 @@ class LogitIndexClassifier(BaseIndexClassifier):
         True when separation was detected (the estimate is then the ridge fit),
         False when the MLE was certified to exist, None when not checked
         (``penalty="l2"``).
+    separation_kind_ : {"complete", "quasi-complete", "numerical"} or None
+        How separation was established (module docstring of
+        :mod:`semiparam.index.logit`); None when not separated.
     alpha_ : float
         Ridge strength actually used (``0.0`` for the plain MLE).
     loglik_ : float

@@ -374,6 +374,9 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
     separated_ : bool or None
         Separation detected (estimate from the ridge refit), not detected (a minimiser
         was certified to exist), or None when not checked (``penalty="l2"``).
+    separation_kind_ : {"complete", "quasi-complete", "numerical"} or None
+        How separation was established (module docstring of
+        :mod:`semiparam.index.logit`); None when not separated.
     alpha_ : float
         Ridge strength actually used (0.0: none).
     n_iter_, converged_ : int, bool
