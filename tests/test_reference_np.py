@@ -7,6 +7,7 @@ and the exact comparison in ``tests/reference/README.md``.  No R is needed.
 """
 
 import json
+import os
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -90,23 +91,36 @@ class TestKleinSpadyNp(CheckNpObjective):
         ours = self._objective().value(np.array(run["beta"]) / run["h"])
         assert abs(ours - run["fval"]) < 1e-7
 
-    def test_fit_at_least_as_good_as_np_in_under_a_second(self):
+    def _np_mode(self):
+        return KleinSpadyClassifier(kernel="gaussian", trim=None, clip=SQRT_EPS,
+                                    normalize="first", cov_type=None)
+
+    def test_fit_at_least_as_good_as_np(self):
         best_np = min(r["fval"] for r in self.ref["runs"])
-        est = KleinSpadyClassifier(kernel="gaussian", trim=None, clip=SQRT_EPS,
-                                   normalize="first", cov_type=None)
-        est.fit(self.X, self.y)  # warm-up: numba's cached machine code is loaded once
-        t0 = time.process_time()
-        est.fit(self.X, self.y)
-        cpu = time.process_time() - t0
+        est = self._np_mode().fit(self.X, self.y)
         fval = -est.loglik_loo_ / len(self.y)
         assert fval <= best_np
         assert est.loglik_loo_ >= -90.19
-        assert cpu < 1.0, f"fit took {cpu:.2f} s of CPU"
         # the reported optimum is what it claims: np's objective at (coef_, bandwidth_)
         brute = brute_np_kleinspady_fval(self.X.to_numpy(float), self.y, est.coef_, est.bandwidth_)
         assert brute == pytest.approx(fval, rel=1e-9)
         assert est.coef_[0] == 1.0
         assert list(est.result_.names) == list(self.X.columns)
+        # the work is deterministic: about 900 evaluations of 189 x 189 Gaussian sums
+        assert est.n_evals_ <= 1100
+
+    @pytest.mark.skipif(os.getloadavg()[0] > 1.5 * (os.cpu_count() or 1),
+                        reason="machine overloaded: CPU seconds are not comparable")
+    def test_fit_in_under_a_second(self):
+        est = self._np_mode()
+        est.fit(self.X, self.y)  # warm-up: numba's cached machine code is loaded once
+        cpu = np.inf
+        for _ in range(2):
+            t0 = time.process_time()
+            est.fit(self.X, self.y)
+            cpu = min(cpu, time.process_time() - t0)
+        assert -est.loglik_loo_ / len(self.y) <= 0.477183
+        assert cpu < 1.0, f"fit took {cpu:.2f} s of CPU"
 
 
 class TestIchimuraNp(CheckNpObjective):

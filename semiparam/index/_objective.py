@@ -87,9 +87,16 @@ class BernoulliLoss:
 
     def grad(self, z, g):
         """d loss / d g (zero where the clip is active)."""
-        inside = (g > self.clip) & (g < 1.0 - self.clip)
-        gc = self._clip(g)
-        return np.where(inside, -(z - gc) / (gc * (1.0 - gc)), 0.0)
+        return self.value_and_grad(z, g)[1]
+
+    def value_and_grad(self, z, g):
+        """``(loss, d loss / d g)`` in one pass."""
+        gc = np.clip(g, self.clip, 1.0 - self.clip)
+        one_m = 1.0 - gc
+        val = -(z * np.log(gc) + (1.0 - z) * np.log(one_m))
+        grad = -(z - gc) / (gc * one_m)
+        grad[(g <= self.clip) | (g >= 1.0 - self.clip)] = 0.0
+        return val, grad
 
     def score_weight(self, z, g):
         """``(z - g) / (g (1 - g))`` at the clipped ``g`` (the efficient score's factor)."""
@@ -112,6 +119,10 @@ class SquaredLoss:
 
     def grad(self, z, g):
         return -2.0 * (z - g)
+
+    def value_and_grad(self, z, g):
+        r = z - g
+        return r * r, -2.0 * r
 
     def score_weight(self, z, g):
         return z - g
@@ -170,6 +181,7 @@ class LOOObjective:
         with np.errstate(invalid="ignore", divide="ignore"):
             fb = np.where(rest > 0, (ta - self.a) / rest, overall)
         self.fallback = fb
+        self._U2 = np.empty((self.z.size, 2))
         self._order = None
         self.n_evals = 0
 
@@ -184,11 +196,11 @@ class LOOObjective:
     def _link(self, v, h, derivative):
         S0, S1 = self._sums(v, self.U, h, derivative)
         A, B = S0[:, 0], S0[:, 1]
-        tiny = 1e-300
-        ok = B > tiny
+        ok = B > 1e-300
+        if ok.all():  # the common case: every row has a neighbour
+            return A / B, A, B, ok, S1
         with np.errstate(invalid="ignore", divide="ignore"):
             g = np.where(ok, A / np.where(ok, B, 1.0), self.fallback)
-        # guard against rounding just outside [min z, max z] (a convex combination)
         return g, A, B, ok, S1
 
     def link_loo(self, v, h=1.0):
@@ -207,11 +219,16 @@ class LOOObjective:
         """``(F, dF/dv)`` at the index ``v`` with bandwidth ``h``."""
         self.n_evals += 1
         g, A, B, ok, S1 = self._link(v, h, True)
-        F = float(self.c @ self.loss.value(self.z, g)) / self.csum
-        r = np.where(ok, self.c * self.loss.grad(self.z, g), 0.0) / self.csum
-        q = np.where(ok, r / np.where(ok, B, 1.0), 0.0)
+        val, dval = self.loss.value_and_grad(self.z, g)
+        F = float(self.c @ val) / self.csum
+        if ok.all():
+            q = (self.c / self.csum) * dval / B
+        else:
+            q = np.where(ok, (self.c / self.csum) * dval / np.where(ok, B, 1.0), 0.0)
         first = q * (S1[:, 0] - g * S1[:, 1])
-        U2 = np.ascontiguousarray(np.column_stack([q, q * g]))
+        U2 = self._U2
+        U2[:, 0] = q
+        np.multiply(q, g, out=U2[:, 1])
         _, T1 = self._sums(v, U2, h, True)
         second = self.a * T1[:, 0] - self.w * T1[:, 1]
         return F, (first + second) / h

@@ -12,9 +12,9 @@ offers it as ``npindexbw(method="ichimura")`` and reports this quantity as ``fva
 
 The objective, its analytic gradient, the bandwidth parametrisation (``gamma = beta / h``,
 joint cross-validation of direction and bandwidth with ``bandwidth="cv"``) and the global
-search (pilot directions, a bandwidth profile, L-BFGS polish and deterministic basin
-hopping) are shared with :class:`~semiparam.index.KleinSpadyClassifier`; see
-:mod:`semiparam.index.kleinspady` for the strategy.  Pilot directions are logit, probit
+search (pilot directions, a bandwidth profile, a screened multistart of L-BFGS runs,
+deterministic basin hopping and a verified final polish) are shared with
+:class:`~semiparam.index.KleinSpadyClassifier`; see :mod:`semiparam.index._search`.  Pilot directions are logit, probit
 and least squares for a binary outcome; least squares and sliced inverse regression
 (Li 1991) for a real one.  The regressor standardises ``y`` internally (the objective is
 equivariant to affine maps of ``y``) and reports ``mse_loo_`` in the units of ``y``.
@@ -62,7 +62,8 @@ _PARAMS_DOC = """
     n_bootstrap : int, default=200
         Bootstrap replicates (``cov_type="bootstrap"``).
     n_restarts : int or "auto", default="auto"
-        Deterministic basin-hopping restarts of the global search.
+        Random starts of the deterministic global search (``"auto"``:
+        ``min(16, 2400 // n)``).
     max_iter : int, default=500
         Iteration cap of each quasi-Newton polish.
     tol : float, default=1e-9

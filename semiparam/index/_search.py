@@ -1,0 +1,535 @@
+"""Global search for the leave-one-out kernel index estimators (private).
+
+:func:`fit_index_core` is the unchecked core shared by
+:class:`~semiparam.index.KleinSpadyClassifier` and the Ichimura estimators: it takes
+validated arrays and a loss, and returns the best point it found with everything the
+estimators need to report and to do inference (:class:`CoreFit`).
+
+The objective (:mod:`semiparam.index._objective`) depends on ``(beta, h)`` only through
+``gamma = beta / h``; with ``bandwidth="cv"`` the search moves ``gamma`` freely
+(bandwidth 1), which is joint leave-one-out cross-validation of direction and
+bandwidth, as R's ``np`` does.  A bandwidth fixed in index standard deviations makes the
+objective a scale-invariant function of the direction alone
+(:class:`~semiparam.index._objective.RelativeBandwidthObjective`).  The design is
+centred and scaled column by column first.
+
+Strategy (the objective is multimodal)
+--------------------------------------
+On small samples, above all with discrete regressors, the leave-one-out objective has
+many local optima, most of them narrow and at small bandwidths; R np's ten random
+Nelder–Mead starts ended at ten different values on birthwt.  No single local method
+finds the best of them, so the search spends a fixed, deterministic budget of short
+L-BFGS runs (scipy, analytic gradient; the kernels re-use the previous sort order of
+the index between evaluations):
+
+1. *Pilot directions*: logit, probit and least-squares slopes for a binary outcome
+   (least squares is proportional to the true direction for elliptical regressors;
+   Li & Duan 1989); least squares and sliced inverse regression for a real one.
+2. *Bandwidth profile* (``"cv"``): along each pilot the objective is scanned on a
+   geometric grid of bandwidths from 1 to 0.02 index standard deviations -- a
+   continuation from a large bandwidth down -- and the three best grid points get local
+   searches.
+3. *Screened multistart*: ``3 m`` directions spread around the first pilot
+   (``u * U(0, 2) + 1.5 mean|u| N(0, 1)`` coordinatewise) with log-uniform bandwidths
+   in ``[0.02, 0.5]`` index standard deviations are scored by one evaluation each; the
+   ``m`` best get 20 L-BFGS iterations.
+4. *Moves from a pool* of the three best distinct optima: for each discrete column (at
+   most 10 levels) its coefficient is increased by ``3 |gamma|`` (clusters by level are
+   optima "at infinity" that small steps never reach), then ``m // 2`` basin-hopping
+   steps (Wales & Doye 1997): the direction jittered by 20% of its (outlier-capped)
+   norm and the bandwidth shrunk by a factor in ``[1, 2.5]``, 30 L-BFGS iterations.
+5. The best point is polished to ``tol``; a stop of L-BFGS on a failed line search (a
+   kink: clipped probabilities, the Epanechnikov kernel's jump in ``K'``) is verified
+   by probing coordinate steps, and counts as converged only if none descends.
+
+All random numbers come from ``numpy.random.default_rng(0)``: the search is
+deterministic and independent of ``random_state`` (which seeds the bootstrap only).
+``m`` (``n_restarts``) is ``"auto"`` by default: ``min(16, 2400 // n)`` (none from
+n = 2400 on, where objectives are smooth and evaluations dear).
+
+Two warm starts keep large problems cheap; both end with a polish of the requested
+objective on all rows, so they change where the search looks, never what is optimised:
+above 40 000 rows the search runs on a fixed subsample of 20 000 rows (its bandwidth
+rescaled by the ``n^(-1/5)`` rate), and with ``kernel="gaussian"`` above 1 500 rows it
+runs with the triweight kernel at the matching canonical bandwidth
+(``h_tri = 2.978 h``, Marron & Nolan 1988), whose sums cost ``O(n log n)``.
+
+Measured against a Nelder–Mead search that mimics np's (10 random starts, 25 000
+evaluations) on 17 small rugged data sets (birthwt subsamples, mixed discrete designs;
+gaussian kernel, np's clip), this search reached an objective at least as good on 12 to
+14 of them with about 1 100 evaluations, and a lower objective on average.
+
+References
+----------
+Li, K.-C. and Duan, N. (1989). Regression analysis under link violation. *Annals of
+Statistics* 17(3), 1009-1052.
+Li, K.-C. (1991). Sliced inverse regression for dimension reduction. *JASA* 86, 316-327.
+Wales, D. J. and Doye, J. P. K. (1997). Global optimization by basin-hopping.
+*J. Phys. Chem. A* 101, 5111-5116.
+Marron, J. S. and Nolan, D. (1988). Canonical kernels for density estimation.
+*Statist. Probab. Lett.* 7, 195-199.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+from scipy.optimize import minimize
+
+from ..links.kernel import rule_of_thumb_bandwidth
+from ._objective import BernoulliLoss, LOOObjective, RelativeBandwidthObjective, weighted_sd
+
+__all__ = ["CoreFit", "fit_index_core", "pilot_directions", "auto_restarts"]
+
+#: relative bandwidth grid of the profile scan (standard deviations of the index)
+_PROFILE_GRID = np.geomspace(1.0, 0.02, 12)
+#: local searches started from the profile scan
+_N_LOCAL = 3
+#: screening local searches (before the final polish): iteration cap and tolerance
+_SCREEN_ITER = 40
+_SCREEN_TOL = 1e-7
+#: screened multistart: candidates per start, spread, bandwidth range, iterations
+_MS_SCREEN = 3
+_MS_SPREAD = 1.5
+_MS_HREL = (0.02, 0.5)
+_MS_ITER = 20
+#: basin hopping: jitter of the direction, bandwidth shrink range, short-run iterations
+_HOP_JITTER = 0.2
+_HOP_SHRINK = 2.5
+_HOP_ITER = 30
+_SEED = 0
+#: separation moves: a discrete column's coefficient is increased by this many |gamma|
+_SEPARATE = 3.0
+_MAX_LEVELS = 10
+#: size of the pool of local optima the moves start from
+_POOL = 3
+#: multi-resolution: above _SUB_MIN rows, search on a fixed subsample of _SUB_SIZE rows
+_SUB_MIN = 40_000
+_SUB_SIZE = 20_000
+#: Gaussian kernel above this many rows: search with the triweight surrogate first
+_SURROGATE_MIN = 1_500
+#: canonical-bandwidth ratio triweight / Gaussian (Marron & Nolan 1988)
+_TRI_PER_GAUSS = ((350 / 429) / (1 / 9) ** 2) ** 0.2 / ((0.5 / np.pi**0.5) / 1.0) ** 0.2
+
+
+# --------------------------------------------------------------------------- pilots
+def _weighted_ols_slopes(Xs, y, w):
+    A = np.column_stack([np.ones(Xs.shape[0]), Xs])
+    sw = np.sqrt(w)
+    coef, *_ = np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)
+    return coef[1:]
+
+
+def _glm_slopes(Xs, z, w, link: str, max_iter: int = 50):
+    """Weighted logit/probit slopes (with intercept) by damped Newton with a tiny ridge."""
+    n, d = Xs.shape
+    A = np.column_stack([np.ones(n), Xs])
+    ridge = 1e-8 * max(w.sum(), 1.0) * np.r_[0.0, np.ones(d)]
+    b = np.zeros(d + 1)
+    p0 = np.clip((w @ z) / w.sum(), 1e-6, 1 - 1e-6)
+    b[0] = np.log(p0 / (1 - p0)) if link == "logit" else special.ndtri(p0)
+
+    def negll(bb):
+        eta = A @ bb
+        if link == "logit":
+            ll = z * eta - np.logaddexp(0.0, eta)
+        else:
+            ll = z * special.log_ndtr(eta) + (1 - z) * special.log_ndtr(-eta)
+        return -(w @ ll) + 0.5 * ridge @ bb**2
+
+    f = negll(b)
+    for _ in range(max_iter):
+        eta = A @ b
+        if link == "logit":
+            p = special.expit(eta)
+            score = A.T @ (w * (z - p))
+            W = w * p * (1 - p)
+        else:
+            # probit: score via the inverse Mills ratios, Fisher information weights
+            lp, lq = special.log_ndtr(eta), special.log_ndtr(-eta)
+            # inverse Mills ratios phi/Phi in logs (no 0/0 far in the tails)
+            lphi = -0.5 * eta**2 - 0.5 * np.log(2 * np.pi)
+            phi = np.exp(lphi)
+            r1, r0 = np.exp(lphi - lp), np.exp(lphi - lq)
+            score = A.T @ (w * (z * r1 - (1 - z) * r0))
+            W = w * np.exp(2 * lphi - lp - lq)
+        grad = score - ridge * b
+        H = (A * W[:, None]).T @ A + np.diag(ridge + 1e-12)
+        try:
+            step = np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError:
+            break
+        t = 1.0
+        while t > 1e-8:
+            fn = negll(b + t * step)
+            if fn <= f + 1e-12 * abs(f):
+                break
+            t *= 0.5
+        b, f_old, f = b + t * step, f, fn
+        if abs(f_old - f) <= 1e-12 * max(1.0, abs(f)):
+            break
+    return b[1:]
+
+
+def pilot_directions(Xs, z, w, binary: bool = True):
+    """Deterministic pilot directions (unit norm, standardised coordinates).
+
+    Binary outcomes: logit, probit and least squares; continuous outcomes: least
+    squares and sliced inverse regression (10 slices; Li 1991).  Directions within
+    about one degree of an earlier one are dropped.
+    """
+    cands = []
+    if binary:
+        cands.append(_glm_slopes(Xs, z, w, "logit"))
+        cands.append(_glm_slopes(Xs, z, w, "probit"))
+    cands.append(_weighted_ols_slopes(Xs, z, w))
+    if not binary:
+        cands.append(_sir_direction(Xs, z, w))
+    out = []
+    for c in cands:
+        nrm = np.linalg.norm(c)
+        if not np.isfinite(nrm) or nrm == 0:
+            continue
+        u = c / nrm
+        if all(abs(u @ o) < 0.99985 for o in out):
+            out.append(u)
+    if not out:
+        out.append(np.ones(Xs.shape[1]) / np.sqrt(Xs.shape[1]))
+    return out
+
+
+def _sir_direction(Xs, y, w, n_slices: int = 10):
+    order = np.argsort(y, kind="stable")
+    slices = np.array_split(order, min(n_slices, max(2, y.size // 5)))
+    sw = w.sum()
+    M = np.zeros((Xs.shape[1], Xs.shape[1]))
+    for s in slices:
+        ws = w[s].sum()
+        if ws <= 0:
+            continue
+        m = (w[s] @ Xs[s]) / ws
+        M += (ws / sw) * np.outer(m, m)
+    C = np.cov(Xs, rowvar=False, aweights=np.maximum(w, 1e-300))
+    C = np.atleast_2d(C)
+    try:
+        L = np.linalg.cholesky(C + 1e-10 * np.eye(C.shape[0]))
+        Li = np.linalg.inv(L)
+        vals, vecs = np.linalg.eigh(Li @ M @ Li.T)
+        return Li.T @ vecs[:, -1]
+    except np.linalg.LinAlgError:
+        return np.ones(Xs.shape[1])
+
+
+# --------------------------------------------------------------------------- search
+@dataclass
+class CoreFit:
+    """What :func:`fit_index_core` found (no validation, no warnings issued)."""
+
+    direction: np.ndarray  # unnormalised, original coordinates; index X @ direction, bandwidth 1
+    gamma_std: np.ndarray  # the same in standardised coordinates
+    mean: np.ndarray
+    sd: np.ndarray
+    fun: float  # minimised objective (weighted mean loss)
+    null_fun: float  # objective of a constant link
+    loss_sum: float  # weighted summed loss (sum_i c_i loss_i)
+    n_iter: int
+    n_evals: int
+    converged: bool
+    objective: LOOObjective
+    mask: np.ndarray | None
+    separated: bool
+    h_rel: float  # bandwidth in standard deviations of the index
+
+
+def _lbfgs(fg, x0, max_iter, ftol, gtol):
+    return minimize(
+        fg, x0, jac=True, method="L-BFGS-B",
+        options={"maxiter": int(max_iter), "ftol": ftol, "gtol": gtol, "maxcor": 20},
+    )
+
+
+def _probe(fval, x, f0, tol):
+    """Look for descent around ``x``: coordinate steps and a rescaling of 0.1% of |x|.
+
+    Returns an improved point or None.  Used where L-BFGS stops at a kink of the
+    objective (clipped probabilities, the Epanechnikov kernel's jump in K'), where the
+    gradient need not vanish at a minimum.
+    """
+    step = 1e-3 * max(float(np.linalg.norm(x)), 1e-12)
+    best, bx = f0 - tol * max(1.0, abs(f0)), None
+    probes = [x * (1 + 1e-3), x * (1 - 1e-3)]
+    for j in range(x.size):
+        e = np.zeros_like(x)
+        e[j] = step
+        probes += [x + e, x - e]
+    for p in probes:
+        f = fval(p)
+        if f < best:
+            best, bx = f, p
+    return bx
+
+
+def _polish(fg, fval, x0, max_iter, tol, rounds=3):
+    """Final L-BFGS polish; a stop at a kink is verified by probing (``_probe``).
+
+    Returns ``(result, n_iter, converged)``: converged when L-BFGS meets its criteria, or
+    when it stops on a failed line search and no probe finds descent.
+    """
+    n_iter = 0
+    res = _lbfgs(fg, x0, max_iter, tol, tol)
+    n_iter += int(res.nit)
+    for _ in range(rounds):
+        if res.success:
+            return res, n_iter, True
+        if res.status != 2 or not np.isfinite(res.fun):
+            return res, n_iter, False
+        better = _probe(fval, res.x, res.fun, tol)
+        if better is None:
+            return res, n_iter, True
+        res = _lbfgs(fg, better, max_iter, tol, tol)
+        n_iter += int(res.nit)
+    return res, n_iter, bool(res.success)
+
+
+def _standardise(X, w):
+    sw = w.sum()
+    mean = (w @ X) / sw
+    sd = np.sqrt(np.maximum((w @ (X - mean) ** 2) / sw, 0.0))
+    bad = ~(sd > 1e-12 * np.maximum(np.abs(X).max(axis=0), 1e-300))
+    if np.any(bad):  # a column constant among the weighted rows: fall back to plain sd
+        sd = np.where(bad, X.std(axis=0), sd)
+        sd = np.where(sd > 0, sd, 1.0)
+    return (X - mean) / sd, mean, sd
+
+
+def auto_restarts(n: int) -> int:
+    """Random starts for ``n_restarts="auto"``: ``min(16, 2400 // n)``."""
+    return int(min(16, 2400 // max(int(n), 1)))
+
+
+def _subsample(w, m):
+    """A deterministic subsample of ``m`` rows with positive weight (fixed permutation)."""
+    pos = np.flatnonzero(w > 0)
+    perm = np.random.default_rng(_SEED).permutation(pos.size)
+    return np.sort(pos[perm[:m]])
+
+
+def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_restarts,
+                   binary=True, start=None):
+    """Unchecked core of the leave-one-out kernel index estimators.
+
+    Parameters
+    ----------
+    X, z, w : ndarrays
+        Validated design, outcome and weights (no checks here).
+    kernel : str
+    loss : BernoulliLoss or SquaredLoss
+    bandwidth : "cv", "silverman" or float
+        Joint cross-validation, or a bandwidth fixed in standard deviations of the index.
+    trim : float or None
+        Fraction trimmed from each tail of the pilot index (rows stay in the link
+        estimates, leave the objective).
+    max_iter, tol : int, float
+        Iteration cap and tolerance of the final quasi-Newton polish.
+    n_restarts : int or "auto"
+        Random starts ``m`` of the multistart (``m // 2`` basin-hopping moves follow).
+    binary : bool
+        Pilot directions for a binary (logit/probit/OLS) or continuous (OLS/SIR) outcome.
+    start : ndarray, optional
+        Unnormalised direction in original coordinates (bandwidth 1 along it when
+        ``bandwidth="cv"``): skip the global search and only polish from here (the
+        bootstrap, and the warm starts of large problems).
+
+    Returns
+    -------
+    CoreFit
+    """
+    kw = dict(loss=loss, trim=trim, max_iter=max_iter, tol=tol, n_restarts=n_restarts,
+              binary=binary)
+    npos = int(np.count_nonzero(w > 0))
+    pre = None
+    if start is None and npos > _SUB_MIN:
+        sub = _subsample(w, _SUB_SIZE)
+        pre = fit_index_core(X[sub], z[sub], w[sub], kernel=kernel, bandwidth=bandwidth, **kw)
+        start = pre.direction * ((npos / _SUB_SIZE) ** 0.2 if bandwidth == "cv" else 1.0)
+    elif start is None and kernel == "gaussian" and npos > _SURROGATE_MIN:
+        if bandwidth == "silverman":
+            bw = rule_of_thumb_bandwidth(1.0, npos, "gaussian") * _TRI_PER_GAUSS
+        else:
+            bw = bandwidth if isinstance(bandwidth, str) else bandwidth * _TRI_PER_GAUSS
+        pre = fit_index_core(X, z, w, kernel="triweight", bandwidth=bw, **kw)
+        start = pre.direction * (_TRI_PER_GAUSS if bandwidth == "cv" else 1.0)
+
+    Xs, mean, sd = _standardise(X, w)
+    pilots = pilot_directions(Xs, z, w, binary=binary)
+    separated = bool(binary and _separates(Xs @ pilots[0], z, w))
+    mask = None
+    if trim is not None and trim > 0:
+        v0 = Xs @ pilots[0]
+        lo, hi = _weighted_quantiles(v0, w, [trim, 1.0 - trim])
+        mask = (v0 >= lo) & (v0 <= hi)
+    obj = LOOObjective(Xs, z, w, kernel=kernel, loss=loss, mask=mask)
+    if bandwidth == "cv":
+        k = None
+        fg, fval = obj.value_and_grad, obj.value
+
+        def to_gamma(x):
+            return x
+    else:
+        k = (rule_of_thumb_bandwidth(1.0, npos, kernel) if bandwidth == "silverman"
+             else float(bandwidth))
+        robj = RelativeBandwidthObjective(obj, k)
+        fg, fval, to_gamma = robj.value_and_grad, robj.value, robj.gamma
+
+    search = _Search(fg, fval, max_iter)
+    if start is not None:
+        x0 = np.asarray(start, dtype=float) * sd
+        best = search.local(x0 / np.linalg.norm(x0) if k is not None else x0, _SCREEN_ITER)
+    else:
+        best = search.run(Xs, w, pilots, k, n_restarts, npos)
+    final, it, converged = _polish(fg, fval, best.x, max_iter, tol)
+    search.n_iter += it
+    if final.fun <= best.fun:
+        best = final
+    gamma = to_gamma(best.x)
+    if _cov(Xs @ gamma, z, w) < 0:  # the objective is even in gamma: fix the sign
+        gamma = -gamma
+    sdv = weighted_sd(Xs @ gamma, w)
+    fun = float(best.fun)
+    return CoreFit(
+        direction=gamma / sd, gamma_std=gamma, mean=mean, sd=sd, fun=fun,
+        null_fun=obj.null_value(), loss_sum=fun * obj.csum,
+        n_iter=search.n_iter + (pre.n_iter if pre is not None else 0),
+        n_evals=obj.n_evals + (pre.n_evals if pre is not None else 0),
+        converged=converged, objective=obj, mask=mask, separated=separated,
+        h_rel=1.0 / sdv if sdv > 0 else np.inf,
+    )
+
+
+class _Search:
+    """The global search of the module docstring (steps 2-4) on one objective."""
+
+    def __init__(self, fg, fval, max_iter):
+        self.fg, self.fval, self.max_iter = fg, fval, max_iter
+        self.n_iter = 0
+        self.rng = np.random.default_rng(_SEED)
+
+    def local(self, x0, iters, ftol=_SCREEN_TOL, gtol=_SCREEN_TOL):
+        res = _lbfgs(self.fg, x0, min(self.max_iter, iters), ftol, gtol)
+        self.n_iter += int(res.nit)
+        return res
+
+    def _bandwidth_scaled(self, Xs, w, u, h_rel):
+        return u / (h_rel * max(weighted_sd(Xs @ u, w), 1e-300))
+
+    def run(self, Xs, w, pilots, k, n_restarts, npos):
+        fval, rng, d = self.fval, self.rng, Xs.shape[1]
+        # 2. bandwidth profile along the pilots
+        scored = []
+        for u in pilots:
+            grid = _PROFILE_GRID if k is None else (None,)
+            for hr in grid:
+                x = u if hr is None else self._bandwidth_scaled(Xs, w, u, hr)
+                scored.append((fval(x), x))
+        scored.sort(key=lambda t: t[0])
+        pool = []
+        for _, x in scored[:_N_LOCAL]:
+            _pool_insert(pool, self.local(x, _SCREEN_ITER))
+        # 3. screened multistart around the first pilot
+        m = auto_restarts(npos) if n_restarts == "auto" else int(n_restarts)
+        u0 = pilots[0]
+        cands = []
+        for _ in range(_MS_SCREEN * m):
+            u = u0 * rng.uniform(0.0, 2.0, d) + _MS_SPREAD * np.abs(u0).mean() * rng.standard_normal(d)
+            h_rel = np.exp(rng.uniform(*np.log(_MS_HREL)))
+            x = u if k is not None else self._bandwidth_scaled(Xs, w, u, h_rel)
+            cands.append((fval(x), x))
+        cands.sort(key=lambda t: t[0])
+        for _, x in cands[:m]:
+            res = self.local(x, _MS_ITER, 1e-8, 1e-6)
+            if len(pool) < _POOL or res.fun < pool[-1].fun:
+                _pool_insert(pool, self.local(res.x, _SCREEN_ITER))
+        # 4. separation moves and basin hopping from the pool
+        moves = [("separate", j) for j in (_discrete_columns(Xs, w) if m > 0 else [])]
+        moves += [("jitter", i) for i in range(m // 2)]
+        for kind, i in moves:
+            if kind == "separate":
+                x = pool[0].x
+                p = x.copy()
+                p[i] += _SEPARATE * np.linalg.norm(x) * (1.0 if x[i] >= 0 else -1.0)
+            else:
+                x = pool[i % len(pool)].x
+                p = x + _HOP_JITTER * _jitter_scale(x) * rng.standard_normal(d) / np.sqrt(d)
+                if k is None:
+                    p = p * np.exp(rng.uniform(0.0, np.log(_HOP_SHRINK)))
+            res = self.local(p, _HOP_ITER, 1e-8, 1e-6)
+            if len(pool) < _POOL or res.fun < pool[-1].fun:
+                _pool_insert(pool, self.local(res.x, _SCREEN_ITER))
+        return pool[0]
+
+def _flatness(core):
+    """(gain, threshold): log-likelihood gain of the fitted link over a constant one.
+
+    Bernoulli loss: ``n (F_0 - F)``; squared loss: the Gaussian profile likelihood
+    ``(n / 2) log(F_0 / F)``.  Threshold ``(d / 2) log n`` (a BIC-type rule: the
+    direction and the bandwidth are ``d`` free parameters).
+    """
+    n = core.objective.csum
+    d = core.gamma_std.size
+    if isinstance(core.objective.loss, BernoulliLoss):
+        gain = n * (core.null_fun - core.fun)
+    else:
+        gain = 0.5 * n * np.log(core.null_fun / core.fun) if core.fun > 0 else np.inf
+    return float(gain), 0.5 * d * float(np.log(max(n, 2.0)))
+
+
+def _pool_insert(pool, res):
+    """Insert a local optimum into the pool (sorted, at most ``_POOL``, distinct values)."""
+    if not np.isfinite(res.fun):
+        return
+    for r in pool:
+        if abs(r.fun - res.fun) <= 1e-9 * max(1.0, abs(res.fun)):
+            return
+    pool.append(res)
+    pool.sort(key=lambda r: r.fun)
+    del pool[_POOL:]
+
+
+def _jitter_scale(x):
+    """``|x|`` with every coordinate capped at 3 times the median magnitude.
+
+    A coefficient driven to a large value (a separated discrete column) would otherwise
+    make the jitter swamp all the others.
+    """
+    a = np.abs(x)
+    cap = 3.0 * np.median(a) + 1e-12 * a.max()
+    return float(np.linalg.norm(np.minimum(a, cap)))
+
+
+def _discrete_columns(Xs, w, max_levels=_MAX_LEVELS):
+    """Columns with at most ``max_levels`` distinct values among rows with weight."""
+    rows = Xs[w > 0]
+    return [j for j in range(Xs.shape[1]) if np.unique(rows[:, j]).size <= max_levels]
+
+
+def _cov(v, z, w):
+    sw = w.sum()
+    return float(w @ ((v - (w @ v) / sw) * (z - (w @ z) / sw)))
+
+
+def _separates(v, z, w):
+    pos, neg = v[(z == 1) & (w > 0)], v[(z == 0) & (w > 0)]
+    if pos.size == 0 or neg.size == 0:
+        return False
+    return bool(pos.min() >= neg.max() or pos.max() <= neg.min())
+
+
+def _weighted_quantiles(v, w, qs):
+    order = np.argsort(v, kind="stable")
+    cw = np.cumsum(w[order])
+    cw = cw / cw[-1]
+    return [float(v[order][min(np.searchsorted(cw, q), v.size - 1)]) for q in qs]
+
+
