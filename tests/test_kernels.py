@@ -226,6 +226,35 @@ def test_parallel_path_is_identical(kernel, method, monkeypatch):
     assert np.array_equal(a0, b0) and np.array_equal(a1, b1)
 
 
+@pytest.mark.parametrize("kernel,method", VARIANTS, ids=VARIANT_IDS)
+def test_workspace_reuse_leaves_results_alone(kernel, method, monkeypatch):
+    """Scratch arrays are reused between calls; returned arrays never are."""
+    import semiparam._kernels._common as C
+
+    monkeypatch.setattr(C, "_WORKSPACE_MIN_BYTES", 0)
+    monkeypatch.setattr(C, "_workspace", C._Workspace())
+    rng = np.random.default_rng(11)
+    v, w = rng.normal(size=(2, 150))
+    U, V = rng.uniform(size=(2, 150, 2))
+    a0, a1, ao = kernel_sums(v, U, 0.3, kernel, derivative=True, method=method)
+    keep = (a0.copy(), a1.copy(), ao.copy())
+    b0, b1, _ = kernel_sums(w, V, 0.3, kernel, derivative=True, method=method)
+    c0, c1 = kernel_sums_at(w, v, U, 0.3, kernel, derivative=True, method=method)
+    assert np.array_equal(a0, keep[0]) and np.array_equal(a1, keep[1]) and np.array_equal(ao, keep[2])
+    d0, d1, _ = kernel_sums(v, U, 0.3, kernel, derivative=True, method=method)
+    assert np.array_equal(d0, a0) and np.array_equal(d1, a1)
+    assert C._workspace.arrays  # the scratch was indeed kept
+
+
+def test_check_input_false():
+    rng = np.random.default_rng(12)
+    v = rng.normal(size=100)
+    U = rng.uniform(size=(100, 2))
+    a, b, o = kernel_sums(v, U, 0.3, "biweight", derivative=True)
+    c, d, o2 = kernel_sums(v, U, 0.3, "biweight", derivative=True, order=o, check_input=False)
+    assert np.array_equal(a, c) and np.array_equal(b, d) and np.array_equal(o, o2)
+
+
 def test_auto_method():
     rng = np.random.default_rng(8)
     v = rng.normal(size=K.GAUSSIAN_AUTO_EXACT_MAX)
@@ -289,6 +318,9 @@ def test_bad_input(kwargs, match):
     v, U, h, kernel = args.pop("v"), args.pop("U"), args.pop("h"), args.pop("kernel")
     with pytest.raises(ValueError, match=match):
         kernel_sums(v, U, h, kernel, **args)
+    if "order" not in args:
+        with pytest.raises(ValueError, match=match.replace("v contains", "contains").replace("v must", "must")):
+            kernel_sums_at(v, v, U, h, kernel, **args)
 
 
 # --------------------------------------------------------------------------- larger n (JIT only)

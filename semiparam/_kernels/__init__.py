@@ -20,14 +20,20 @@ Details
   closed window ``|v_i - v_j| <= h`` and are computed exactly (to rounding) in
   ``O(n log n)`` by block-recentred windowed moments (:mod:`.polynomial`).
 * ``"gaussian"`` has ``method="exact"`` (direct ``O(n^2)``, parallel), ``"fast"`` (a
-  box-pair Taylor Gauss transform with relative truncation error below ``1e-14`` per
+  box-pair Taylor Gauss transform with relative truncation error below ``1e-15`` per
   term, :mod:`.gaussian`) and ``"auto"`` (exact for ``n <= GAUSSIAN_AUTO_EXACT_MAX``,
-  fast above).  ``method`` is ignored by the compact kernels.
+  fast above).  ``method`` (also a keyword of ``kernel_sums_at``) is ignored by the
+  compact kernels.  ``check_input=False`` (both functions) skips the finiteness and
+  permutation checks.
 * Accuracy contract (all kernels and methods): for every target ``i`` and column ``c``,
   ``|S0_ic - exact| <= 1e-10 * sum_j |K_ij| a_j`` and
   ``|S1_ic - exact| <= 1e-10 * sum_j (|K_ij| + |K'_ij|) a_j``, where
   ``a_j = max_c |U_jc|`` and the sums run over the same ``j`` as the kernel sum.
-  Measured errors are two to three orders of magnitude smaller (``docs/kernels.md``).
+  Measured errors are 1e-16 to 1e-13 (``docs/kernels.md``).
+* ``KERNELS[name]`` is a frozen :class:`Kernel` with ``k0 = K(0)``, ``roughness``,
+  ``variance``, ``support``, ``canonical_bandwidth`` and NumPy ``__call__``/``derivative``.
+* Threads: a call runs in the calling thread unless its estimated serial time exceeds
+  ``_PARALLEL_MIN_SECONDS``; results are identical either way.
 * Every jitted kernel has a plain-NumPy twin in :mod:`._reference`, used by the tests.
 """
 
