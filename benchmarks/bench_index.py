@@ -187,8 +187,9 @@ def main(argv=None):
                     "NUMBA_NUM_THREADS"):
             os.environ[var] = str(args.threads)
     # each child warms up on this small data set before its timed fit
-    warm = make_single_index(300, coef, link=args.link, link_params=params,
-                             scale=args.scale, random_state=args.seed + 1)
+    warm = make_single_index(max(300, 10 * args.d), coef, link=args.link,
+                             link_params=params, scale=args.scale,
+                             random_state=args.seed + 1)
     print(f"# bench_index: d = {args.d}, link = {args.link} {params or ''}, "
           f"scale = {args.scale}, seed = {args.seed}, threads = {args.threads or 'default'}; "
           f"python {platform.python_version()}, numpy {np.__version__}, "
