@@ -504,4 +504,5 @@ class LogitIndexClassifier(BaseIndexClassifier):
             model=type(self).__name__, normalize=self.normalize, llf=self.loglik_,
             converged=self.converged_,
             cov_type="fisher" if alpha == 0 else "fisher (ridge sandwich)", info=info,
+            link_estimated=False,
         )

@@ -52,6 +52,8 @@ class IndexResult(_SummaryStr):
         How ``cov`` was estimated ("efficient", "sandwich", "bootstrap", ...).
     info : mapping
         Further lines for the header (bandwidth, kernel, basis size, ...).
+    link_estimated : bool
+        False for a parametric link (logit): the footnote then says the link is fixed.
     """
 
     params: np.ndarray
@@ -65,6 +67,7 @@ class IndexResult(_SummaryStr):
     converged: bool = True
     cov_type: str = "none"
     info: Mapping = field(default_factory=dict)
+    link_estimated: bool = True
 
     def __post_init__(self):
         p = np.array(self.params, dtype=float)
@@ -147,8 +150,12 @@ class IndexResult(_SummaryStr):
         )
         smry = Summary()
         smry.tables = [header, params]
-        note = ["The link is estimated nonparametrically; coefficients are identified up to "
-                "scale and reported normalised."]
+        if self.link_estimated:
+            note = ["The link is estimated nonparametrically; coefficients are identified up "
+                    "to scale and reported normalised."]
+        else:
+            note = ["The link is a fixed parametric family; coefficients are reported "
+                    "normalised (the raw scale is kept on the estimator)."]
         if not self.converged:
             note.append("The optimiser did not converge: treat the estimates with caution.")
         smry.add_extra_txt(note)
