@@ -86,7 +86,7 @@ _TILE = 128
 _MAX_RANGE = 2 * int(math.ceil(_UNDERFLOW / BOX_WIDTH)) + 8
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _direct_run(t, sv, Ua, h, j0, j1, deriv, m, acc):
     """``acc[:m] += sum_j K U_j``, ``acc[m:2m] += sum_j K' U_j``, ``acc[2m] += sum_j K a_j``
     over the sources ``j0 <= j < j1`` (``Ua`` has the a-column last)."""
@@ -102,7 +102,7 @@ def _direct_run(t, sv, Ua, h, j0, j1, deriv, m, acc):
                 acc[m + col] += kd * Ua[j, col]
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _direct_target(i, t, sv, Ua, h, s0, s1, loo, deriv, m, acc):
     """Direct sums of sources [s0, s1) at target ``t`` (skipping ``j = i`` when ``loo``)."""
     for r in range(2 * m + 1):
@@ -471,7 +471,8 @@ def _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, sl
 
 
 @njit(cache=True)
-def _fast_driver(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1):
+def _fast_prep(tv, sv, Ua, h, tb, sb, deriv, S0, S1):
+    """Box summaries, source coordinates and zeroed outputs for :func:`_fast_boxes`."""
     sref, slast, shw, smass, samax, scum = box_summaries(sv, sb, Ua, h)
     tref, tlast, thw = _box_refs(tv, tb, h)
     m = S0.shape[1]
@@ -480,15 +481,9 @@ def _fast_driver(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1):
             S0[i, col] = 0.0
             if deriv:
                 S1[i, col] = 0.0
-    Am = np.zeros(tv.shape[0])
     ys, gs = _source_coordinates(sv, sb, h)
     UaT = np.ascontiguousarray(Ua.T)
-    if nchunks <= 1:
-        _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
-                    samax, scum, ys, gs, UaT, 0, 1, S0, S1, Am)
-    else:
-        _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
-                       samax, scum, ys, gs, UaT, nchunks, S0, S1, Am)
+    return tref, tlast, thw, sref, slast, shw, smass, samax, scum, ys, gs, UaT
 
 
 def fast_sums(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1):
@@ -496,6 +491,12 @@ def fast_sums(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1):
 
     ``tb``/``sb``: box starts of the sorted targets/sources (for leave-one-out the same
     array, with ``tv is sv``).  ``S0``/``S1`` (nt, m) are overwritten.  ``nchunks <= 1``
-    runs serially in the calling thread.
+    runs serially in the calling thread (the parallel version is compiled only when a
+    problem first needs it).
     """
-    _fast_driver(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1)
+    prep = _fast_prep(tv, sv, Ua, h, tb, sb, deriv, S0, S1)
+    Am = np.zeros(tv.shape[0])
+    if nchunks <= 1:
+        _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, *prep, 0, 1, S0, S1, Am)
+    else:
+        _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, *prep, nchunks, S0, S1, Am)

@@ -310,10 +310,13 @@ def poly_sums(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, bstart, nchunks, S
     loo, deriv : leave-one-out (sources are the targets) / also compute ``S1``.
     bstart : block starts over the targets (:func:`._common.greedy_blocks`, width < h).
     nchunks : number of interleaved work chunks for the threads; 1 runs serially in the
-        calling thread (no parallel region, which matters on a busy machine).
+        calling thread (no parallel region, which matters on a busy machine; the
+        parallel version is compiled only when a problem first needs it).
     S0, S1 : (nt, m) outputs in sorted target order (``S1`` unused unless ``deriv``).
     """
     if nchunks <= 1:
-        _blocks(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, bstart, 0, 1, S0, S1)
+        # dispatch here rather than in ``_blocks`` so that only the kernel in use compiles
+        serial = _blocks_p1 if p == 1 else (_blocks_p2 if p == 2 else _blocks_p3)
+        serial(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, bstart, 0, 1, S0, S1)
     else:
         _poly_parallel(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, bstart, nchunks, S0, S1)
