@@ -112,7 +112,8 @@ def test_sandwich_covariance():
 def test_pandas_names_and_bootstrap():
     X, y, _ = _sin_data(n=250, seed=4)
     df = pd.DataFrame(X, columns=["a", "b", "c"])
-    est = IchimuraRegressor(cov_type="bootstrap", n_bootstrap=8, random_state=0).fit(df, y)
+    est = IchimuraRegressor(cov_type="bootstrap", n_bootstrap=8, random_state=0,
+                            n_restarts=0).fit(df, y)
     assert est.result_.names == ("a", "b", "c")
     assert est.bootstrap_replicates_.shape == (8, 3)
     assert np.all(np.isfinite(est.result_.std_errors))

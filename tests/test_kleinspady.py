@@ -211,7 +211,7 @@ def test_efficient_covariance_structure():
 
 def test_bootstrap_reproducible_and_sane():
     X, y = make_single_index(300, [1.0, -1.0], link="cloglog", random_state=5)
-    kw = dict(cov_type="bootstrap", n_bootstrap=12, random_state=3)
+    kw = dict(cov_type="bootstrap", n_bootstrap=12, random_state=3, n_restarts=0)
     a = KleinSpadyClassifier(**kw).fit(X, y)
     b = KleinSpadyClassifier(**kw).fit(X, y)
     np.testing.assert_array_equal(a.result_.cov, b.result_.cov)
@@ -346,3 +346,18 @@ def test_non_convergence_warns():
         est = KleinSpadyClassifier(max_iter=1, n_restarts=0, cov_type=None).fit(X, y)
     assert est.converged_ is False
     assert "did not converge" in est.summary().as_text()
+
+
+@pytest.mark.slow
+def test_coverage_of_95_percent_intervals():
+    """Monte Carlo (benchmarks/coverage_kleinspady.py): 100 data sets, cloglog, n = 2000."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from coverage_kleinspady import coverage
+
+    rows = coverage(2000, "cloglog", reps=100)
+    eff = next(r for r in rows if r["cov_type"] == "efficient")
+    assert np.all(eff["coverage"] > 0.85), eff
+    assert np.all(eff["coverage"] <= 1.0)

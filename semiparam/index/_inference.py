@@ -23,9 +23,8 @@ Registry :data:`COVARIANCE` (one canonical name per class; STYLE.md section 3.5)
                (robust; for Ichimura's least squares the asymptotic covariance itself,
                Ichimura 1993, Theorem 5.2, with ``H`` the Gauss–Newton Hessian)
 ``bootstrap``  the covariance of refits on resampled rows (multinomial frequency weights
-               drawn with ``numpy.random.default_rng(random_state)``; every refit is a
-               local quasi-Newton polish started from the full-sample estimate; no random
-               starting values)
+               drawn with ``numpy.random.default_rng(random_state)``; every refit runs
+               the estimator's own deterministic search, no random starting values)
 =============  ===========================================================================
 
 Sample weights are treated as frequency weights (``S`` uses ``w_i``, not ``w_i^2``).
