@@ -459,7 +459,8 @@ def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast
                         if deriv:
                             S1[i, col] = 0.0
                     Am[i] = 0.0
-                    _direct_pair(tv, sv, Ua, h, True, deriv, i, i + 1, sb[L], sb[R + 1], S0, S1, Am, dacc)
+                    _direct_pair(tv, sv, Ua, h, True, deriv, i, i + 1, sb[L], sb[R + 1],
+                                 S0, S1, Am, dacc)
 
 
 @njit(cache=True, parallel=True)

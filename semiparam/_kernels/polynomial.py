@@ -32,8 +32,10 @@ stays ``O(1)``).  Here the targets are cut into **blocks** of width ``< h`` (eac
 starts at a data value) and every block restarts its running sums from zero around its own
 centre, so ``|x_i| <= 1/2``, ``|y_j| <= 3/2`` and no intermediate exceeds the
 ``sum_k |a_k| 2^k`` multiple of the window mass (at most 137 for triweight, 328 for its
-derivative).  Every source is touched about four times (once when its block starts,
-once entering, once leaving), hence ``O(n)`` after the sort, ``O(D m)`` per touch.
+derivative).  Every source is touched about four times (twice when blocks start, as a
+window spans about two blocks, once entering and once leaving a window), hence ``O(n)``
+after the sort, ``O(D m)`` per touch.  The degree ``D`` is a compile-time constant (one
+specialisation per kernel) so that the short loops over powers unroll.
 
 Accuracy and leave-one-out
 --------------------------
@@ -43,17 +45,18 @@ The leave-one-out self term ``K(0) U_i`` is subtracted from the full window sum,
 harmless unless the rest of the window carries almost no kernel mass (an isolated point,
 or neighbours sitting at the very edge of the window, or neighbours with zero weight).
 Each target therefore also carries the sum over the row-maxima ``a_j = max_c |U_jc|``:
-when its leave-one-out kernel mass ``A_i = sum_{j != i} K_ij a_j`` is below a fixed
-multiple of the rounding bound (``1e3 * eps * C_K * (mass touched by the block)``, i.e.
-estimated relative error above about ``1e-10``), the target is recomputed directly,
-term by term.  Windows with at most ``NDIRECT`` other points are always summed directly
-(cheaper than the expansion, and exact zero for an isolated point).  The result: for
-every target, ``|error| <= ~1e-12 * sum_{j != i} (|K_ij| + |K'_ij|) a_j`` (see
-``docs/kernels.md`` for the measured errors).
+when its leave-one-out kernel mass ``A_i = sum_{j != i} K_ij a_j`` is below
+``4 eps C_K T_i / 1e-10`` (``C_K`` the growth constant above, ``T_i`` the a-mass the
+block's running sums have touched so far), i.e. when the estimated relative error
+exceeds ``1e-10``, the target is recomputed directly, term by term.  Windows with at
+most ``NDIRECT`` other points are always summed directly
+(cheaper than the expansion, and exact zero for an isolated point).  Measured: for
+every target, ``|error| <= ~1e-13 * sum_{j != i} (|K_ij| + |K'_ij|) a_j`` (see
+``docs/kernels.md``).
 
 Parallelism: the blocks are independent and are spread over the threads in an
-interleaved pattern (block ``b`` goes to chunk ``b mod n_chunks``), which balances
-smooth densities without a dynamic scheduler.
+interleaved pattern (block ``b`` goes to chunk ``b mod n_chunks``, one chunk per
+thread), which balances smooth densities without a dynamic scheduler.
 """
 
 from __future__ import annotations
@@ -97,7 +100,8 @@ def coefficient_tables(p):
         for l in range(k + 1):
             A[k, l] = a[k] * comb(k, l) * (-1.0) ** l
             B[k, l] = b[k] * comb(k, l) * (-1.0) ** l
-    growth = max(np.sum(np.abs(a) * 2.0 ** np.arange(D + 1)), np.sum(np.abs(b) * 2.0 ** np.arange(D + 1)))
+    pow2 = 2.0 ** np.arange(D + 1)
+    growth = max(np.sum(np.abs(a) * pow2), np.sum(np.abs(b) * pow2))
     # rounding bound ~ 4 eps * growth * touched mass (a few operations per moment);
     # ask for the estimated relative error to stay below _REL_TARGET
     thresh = 4.0 * np.finfo(float).eps * growth / _REL_TARGET
