@@ -12,7 +12,7 @@ Usage::
 
     python benchmarks/study_policy.py                       # the acceptance design
     python benchmarks/study_policy.py --design paper        # teacher N(0, 1/20), n = 1000
-    python benchmarks/study_policy.py --design unequal      # unequal action scales
+    python benchmarks/study_policy.py --design unequal      # action scales 0.1 ... 3 (geometric)
     python benchmarks/study_policy.py --design mlp          # network teacher, its features
     python benchmarks/study_policy.py --seeds 5 --shifts 0,1.5 --n-jobs 2
 
@@ -55,7 +55,7 @@ DESIGNS = {
 def _data_kwargs(design, n):
     kw = dict(DESIGNS[design])
     if kw.get("action_scales") == "geometric":
-        kw["action_scales"] = np.geomspace(0.25, 2.5, 10)
+        kw["action_scales"] = np.geomspace(0.1, 3.0, 10)
     if n is not None:
         kw["n_pairs"] = n
     return kw

@@ -21,7 +21,7 @@ learner     direction                                                           
 ``RSPO``    logistic pairwise ranking loss on the swap-augmented table          :class:`~semiparam.index.PairwiseRankingClassifier`
 ``OSPO``    root of the efficient (orthogonal) score, leave-one-out kernel      DPO start, then
             link                                                                :func:`~semiparam.policy._scoring.score_fit`
-``PSPO``    root of the profile score, isotonic (PAVA) link, smoothed for g'   DPO start, then ``score_fit``
+``PSPO``    root of the efficient score with the isotonic (PAVA) link          :class:`~semiparam.index.IsotonicIndexClassifier`
 ==========  ==================================================================  =============================
 
 Separation.  When a linear index orders every pair correctly (the paper's default scale,
@@ -268,71 +268,29 @@ class RSPO(_BaseLearner):
         return est.coef_
 
 
-class _ScoreLearner(_BaseLearner):
-    """OSPO/PSPO: DPO start, then Fisher scoring on the orthogonal score."""
+def _logit_start(X, z, w, C, name):
+    """DPO fit used as start (OSPO) or separation check (PSPO); warns when separated."""
+    from ..index import LogitIndexClassifier
 
-    _link_kind = "kernel"
-
-    _parameter_constraints: dict = {
-        **_BaseLearner._parameter_constraints,
-        "bandwidth": [Interval(Real, 0, None, closed="neither")],
-        "clip": [Interval(Real, 0, 0.5, closed="neither")],
-        "C": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 0, None)],
-        "tol": [Interval(Real, 0, None, closed="neither")],
-    }
-
-    def _fit_direction(self, X, z, w):
-        from ..index import LogitIndexClassifier
-        from ._scoring import score_fit
-
-        start = LogitIndexClassifier(C=self.C, separation="silent").fit(X, z, sample_weight=w)
-        self.start_estimator_ = start
-        self.separated_ = bool(start.separated_)
-        name = type(self).__name__
-        if self.separated_:
-            warnings.warn(
-                f"{name}: the pairs are linearly separable, so neither the direction's "
-                "scale nor the link is identified (any monotone link fits the labels with "
-                f"a step at 0). Stopping at the ridge-regularised DPO start (C = {self.C:g}); "
-                "the ranking of actions it gives is DPO's.", SeparationWarning, stacklevel=3,
-            )
-            coef = start.coef_
-            self.n_iter_, self.converged_, self.bandwidth_ = 0, True, np.nan
-            self.step_norms_ = ()
-        elif self.max_iter == 0:
-            coef = start.coef_
-            self.n_iter_, self.converged_, self.bandwidth_ = 0, True, np.nan
-            self.step_norms_ = ()
-        else:
-            fit = score_fit(X, z.astype(float), w, start.coef_, link=self._link_kind,
-                            kernel=self._kernel(), bandwidth_factor=self.bandwidth,
-                            clip=self.clip, max_iter=self.max_iter, tol=self.tol)
-            coef = fit.coef
-            self.n_iter_, self.converged_ = fit.n_iter, fit.converged
-            self.bandwidth_, self.step_norms_ = fit.bandwidth, fit.step_norms
-        t = X @ coef
-        if np.cov(t, z, aweights=w)[0, 1] < 0:  # a kernel link is not monotone
-            coef, t = -coef, -t
-        self.estimator_ = self._final_link(t, z, w)
-        self.link_ = self.estimator_
-        return coef
-
-    def _kernel(self):
-        return "gaussian"
-
-    @abstractmethod
-    def _final_link(self, t, z, w):
-        """The link object reported at the fitted index."""
+    start = LogitIndexClassifier(C=C, separation="silent").fit(X, z, sample_weight=w)
+    if start.separated_:
+        warnings.warn(
+            f"{name}: the pairs are linearly separable, so neither the direction's scale "
+            "nor the link is identified (any monotone link fits the labels with a step at "
+            f"0). Stopping at the ridge-regularised DPO start (C = {C:g}); the ranking of "
+            "actions it gives is DPO's.", SeparationWarning, stacklevel=4,
+        )
+    return start
 
 
-class OSPO(_ScoreLearner):
+class OSPO(_BaseLearner):
     """Orthogonalized semiparametric preference optimisation (Klein-Spady type).
 
     The direction solves the efficient (orthogonal) score equation of the single-index
     model with the link estimated by leave-one-out kernel regression; first-order error
     in the link estimate does not move it.  Solved by Fisher scoring from the DPO
-    direction (:mod:`semiparam.policy._scoring`).
+    direction, re-estimating the nuisances in a few pilot iterations and then holding
+    them fixed (:mod:`semiparam.policy._scoring`).
 
     Parameters
     ----------
@@ -346,9 +304,9 @@ class OSPO(_ScoreLearner):
         Ridge of the DPO start when the pairs are separable.
     max_iter : int, default=50
         Scoring iterations (0: stop at the DPO start).
-    tol : float, default=1e-3
-        Convergence when a scoring step is below ``tol`` radians (0.06 degrees: far
-        below the sampling error of the direction).
+    tol : float, default=0.01
+        Convergence when the Newton decrement per direction of a scoring step is below
+        ``tol`` (the remaining step is then about 0.1 standard error per direction).
 
     Attributes
     ----------
@@ -357,20 +315,27 @@ class OSPO(_ScoreLearner):
     start_estimator_ : LogitIndexClassifier
         The DPO start.
     estimator_ : NadarayaWatsonLink
-        The kernel link at the fitted index (also ``link_``).
+        The leave-one-out kernel link at the fitted index (also ``link_``).
     bandwidth_ : float
     step_norms_ : tuple of float
         Size (radians) of each scoring step.
+    decrements_ : tuple of float
+        Newton decrement per direction of each step (squared step in standard errors).
     n_iter_, converged_, separated_
     """
 
     _parameter_constraints: dict = {
-        **_ScoreLearner._parameter_constraints,
+        **_BaseLearner._parameter_constraints,
         "kernel": [Options({"gaussian", "epanechnikov", "biweight", "triweight"})],
+        "bandwidth": [Interval(Real, 0, None, closed="neither")],
+        "clip": [Interval(Real, 0, 0.5, closed="neither")],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 0, None)],
+        "tol": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(self, *, features=None, kernel="gaussian", bandwidth=1.0, clip=1e-3, C=1.0,
-                 max_iter=50, tol=1e-3):
+                 max_iter=50, tol=0.01):
         self.features = features
         self.kernel = kernel
         self.bandwidth = bandwidth
@@ -379,59 +344,113 @@ class OSPO(_ScoreLearner):
         self.max_iter = max_iter
         self.tol = tol
 
-    def _kernel(self):
-        return self.kernel
+    def _fit_direction(self, X, z, w):
+        from ._scoring import NadarayaWatsonLink, robust_spread, score_fit
 
-    def _final_link(self, t, z, w):
-        from ._scoring import NadarayaWatsonLink, robust_spread
+        start = _logit_start(X, z, w, self.C, type(self).__name__)
+        self.start_estimator_ = start
+        self.separated_ = bool(start.separated_)
+        coef = start.coef_
+        self.n_iter_, self.converged_ = 0, True
+        self.step_norms_, self.decrements_ = (), ()
+        if not self.separated_ and self.max_iter > 0:
+            fit = score_fit(X, z.astype(float), w, start.coef_, kernel=self.kernel,
+                            bandwidth_factor=self.bandwidth, clip=self.clip,
+                            max_iter=self.max_iter, tol=self.tol)
+            coef = fit.coef
+            self.n_iter_, self.converged_ = fit.n_iter, fit.converged
+            self.step_norms_, self.decrements_ = fit.step_norms, fit.decrements
+        t = X @ coef
+        if np.cov(t, z, aweights=w)[0, 1] < 0:  # a kernel link is not monotone
+            coef, t = -coef, -t
+        self.bandwidth_ = self.bandwidth * robust_spread(t, w) * np.count_nonzero(w > 0) ** -0.2
+        self.estimator_ = NadarayaWatsonLink(kernel=self.kernel, bandwidth=self.bandwidth_,
+                                             clip=self.clip).fit(t, z, w)
+        self.link_ = self.estimator_
+        return coef
 
-        h = self.bandwidth * robust_spread(t, w) * np.count_nonzero(w > 0) ** (-0.2)
-        return NadarayaWatsonLink(kernel=self.kernel, bandwidth=h, clip=self.clip).fit(t, z, w)
 
-
-class PSPO(_ScoreLearner):
+class PSPO(_BaseLearner):
     """Profiled semiparametric preference optimisation (Cosslett type).
 
     The link is profiled out by isotonic regression (PAVA) of the label on the index --
     the nonparametric maximum-likelihood monotone link -- and the direction solves the
-    resulting profile score equation, with the isotonic fit kernel-smoothed for its
-    derivative and ``E[D | t]`` by kernel regression.  Solved by Fisher scoring from the
-    DPO direction (:mod:`semiparam.policy._scoring`).
+    efficient score equation with that link, smoothed for its derivative
+    (:class:`~semiparam.index.IsotonicIndexClassifier`, ``method="efficient"``: Fisher
+    scoring from a logit start, pilot then frozen weights).  Monotonicity makes it the
+    most robust of the semiparametric learners when parts of the design are weakly
+    identified (``docs/policy.md``).
 
     Parameters
     ----------
     features : None, FeatureMap or callable, default=None
-    bandwidth : float, default=1.0
-        ``c`` of the kernel regression of ``D`` on the index (as in :class:`OSPO`).
-    clip : float, default=1e-3
+    method : {"efficient", "simple"}, default="efficient"
+        Weights of the score equation (see ``IsotonicIndexClassifier``).
+    bandwidth_factor : float, default=0.5
+        Bandwidth factor of the smoothed link derivative.
+    clip : float, default=1e-4
+        The isotonic link is clipped to ``[clip, 1 - clip]``.
     C : float, default=1.0
-    max_iter : int, default=50
-    tol : float, default=1e-3
+        Ridge of the DPO fit that checks for separation (and is returned under it).
+    max_iter : int, default=30
+    tol : float, default=0.05
+        Newton decrement per direction at which the scoring stops.
+    cov_type : {None, "sandwich", "bootstrap"}, default=None
+        Covariance of the direction in ``estimator_.result_`` (reduced coordinates).
 
     Attributes
     ----------
     coef_, policy_, basis_, features_, feature_names_, n_pairs_
         As for :class:`DPO`.
-    start_estimator_ : LogitIndexClassifier
-    estimator_ : IsotonicLink
-        The isotonic link at the fitted index (piecewise linear between the PAVA blocks,
-        clipped to ``[1e-4, 1 - 1e-4]``: scikit-learn's ``IsotonicRegression``); also
-        ``link_``.
-    bandwidth_, step_norms_, n_iter_, converged_, separated_
+    estimator_ : IsotonicIndexClassifier or LogitIndexClassifier
+        The fitted index estimator on ``D @ basis_`` (the ridge DPO fit when the pairs
+        are separable).
+    link_ : IsotonicLink
+        The isotonic link at the fitted index (scikit-learn's ``IsotonicRegression``
+        there, clipped).
+    n_iter_, converged_, separated_
     """
 
-    _link_kind = "isotonic"
+    _parameter_constraints: dict = {
+        **_BaseLearner._parameter_constraints,
+        "method": [Options({"efficient", "simple"})],
+        "bandwidth_factor": [Interval(Real, 0, None, closed="neither")],
+        "clip": [Interval(Real, 0, 0.5, closed="neither")],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "cov_type": [NoneOK(), Options({"sandwich", "bootstrap"})],
+    }
 
-    def __init__(self, *, features=None, bandwidth=1.0, clip=1e-3, C=1.0, max_iter=50,
-                 tol=1e-3):
+    def __init__(self, *, features=None, method="efficient", bandwidth_factor=0.5, clip=1e-4,
+                 C=1.0, max_iter=30, tol=0.05, cov_type=None):
         self.features = features
-        self.bandwidth = bandwidth
+        self.method = method
+        self.bandwidth_factor = bandwidth_factor
         self.clip = clip
         self.C = C
         self.max_iter = max_iter
         self.tol = tol
+        self.cov_type = cov_type
 
-    def _final_link(self, t, z, w):
+    def _fit_direction(self, X, z, w):
+        from ..index import IsotonicIndexClassifier
         from ..links.isotonic import IsotonicLink
 
-        return IsotonicLink().fit(t, z, sample_weight=w)
+        check = _logit_start(X, z, w, self.C, type(self).__name__)
+        self.separated_ = bool(check.separated_)
+        if self.separated_:
+            est = check
+            self.n_iter_, self.converged_ = 0, True
+            t = X @ est.coef_
+            self.link_ = IsotonicLink(clip=self.clip).fit(t, z, sample_weight=w)
+        else:
+            est = IsotonicIndexClassifier(method=self.method,
+                                          bandwidth_factor=self.bandwidth_factor,
+                                          clip=self.clip, max_iter=self.max_iter,
+                                          tol=self.tol, cov_type=self.cov_type)
+            est.fit(X, z, sample_weight=w)
+            self.n_iter_, self.converged_ = int(est.n_iter_), bool(est.converged_)
+            self.link_ = est.link_
+        self.estimator_ = est
+        return est.coef_
