@@ -28,3 +28,7 @@ class BandwidthWarning(SemiparamWarning):
 
 class DataWarning(SemiparamWarning):
     """The data were altered in a documented way (rows dropped, values clipped)."""
+
+
+class BudgetWarning(SemiparamWarning):
+    """A divergence budget cannot be met (beyond every tilt's reach, or a flat direction)."""

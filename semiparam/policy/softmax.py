@@ -25,16 +25,12 @@ import warnings
 import numpy as np
 from scipy.optimize import brentq
 
-from ..exceptions import SemiparamWarning
+from ..exceptions import BudgetWarning
 from .divergences import get_divergence
 from .features import CallableFeatures, FeatureMap, _contexts
 from .table import check_ref_logprobs
 
 __all__ = ["SoftmaxPolicy", "BudgetWarning"]
-
-
-class BudgetWarning(SemiparamWarning):
-    """A divergence budget cannot be met (beyond every tilt's reach, or a flat direction)."""
 
 
 class SoftmaxPolicy:
