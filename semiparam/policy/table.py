@@ -19,6 +19,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ..exceptions import DataWarning
+from .features import _contexts
 
 __all__ = ["PreferenceTable"]
 
@@ -67,13 +68,7 @@ def _as_contexts(contexts, n: int | None):
         return np.zeros((n, 0)), ()
     if hasattr(contexts, "columns"):  # pandas DataFrame
         names = tuple(str(c) for c in contexts.columns)
-    X = np.asarray(contexts, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2:
-        raise ValueError(f"contexts must be a 2-D feature matrix; got shape {X.shape}.")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("contexts contain NaN or infinity.")
+    X = _contexts(contexts)
     if names is None:
         names = tuple(f"x{j}" for j in range(X.shape[1]))
     return X, names
