@@ -70,12 +70,36 @@ def normalization_jacobian(direction, how: str = "unit") -> np.ndarray:
     return (np.eye(d) - np.outer(coef, e1)) / scale
 
 
-class BaseIndexClassifier(ClassifierMixin, BaseEstimator, ABC):
-    """Base class: scikit-learn binary classifier with a single linear index."""
+class _SingleIndexMixin:
+    """What the classifier and regressor bases share: constraints, the design check,
+    feature names and the summary."""
 
     _parameter_constraints: dict = {"normalize": [Options({"unit", "first"})]}
     #: smallest number of rows a nonparametric link can be estimated from
     _min_rows: int = 10
+
+    def _check_rows(self, X, w):
+        check_design(
+            X[w > 0],
+            min_rows=self._min_rows,
+            feature_names=getattr(self, "feature_names_in_", None),
+            estimator_name=type(self).__name__,
+        )
+
+    def _feature_names(self):
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            return tuple(str(n) for n in names)
+        return tuple(f"x{j}" for j in range(self.n_features_in_))
+
+    def summary(self, alpha: float = 0.05):
+        """Coefficient table (statsmodels ``Summary``); see :class:`IndexResult`."""
+        check_is_fitted(self, "result_")
+        return self.result_.summary(alpha)
+
+
+class BaseIndexClassifier(_SingleIndexMixin, ClassifierMixin, BaseEstimator, ABC):
+    """Base class: scikit-learn binary classifier with a single linear index."""
 
     # -- fitting ---------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
@@ -99,12 +123,7 @@ class BaseIndexClassifier(ClassifierMixin, BaseEstimator, ABC):
                 "y has only one class with positive sample_weight; a binary choice model needs "
                 "both classes."
             )
-        check_design(
-            X[w > 0],
-            min_rows=self._min_rows,
-            feature_names=getattr(self, "feature_names_in_", None),
-            estimator_name=type(self).__name__,
-        )
+        self._check_rows(X, w)
         self._fit(X, z, w)
         return self
 
@@ -119,12 +138,6 @@ class BaseIndexClassifier(ClassifierMixin, BaseEstimator, ABC):
     @abstractmethod
     def _fit(self, X, z, w):
         """Estimate from validated arrays: X (n, d) float, z (n,) in {0, 1}, w (n,) >= 0."""
-
-    def _feature_names(self):
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return tuple(str(n) for n in names)
-        return tuple(f"x{j}" for j in range(self.n_features_in_))
 
     # -- prediction ------------------------------------------------------------
     def decision_function(self, X):
@@ -144,11 +157,6 @@ class BaseIndexClassifier(ClassifierMixin, BaseEstimator, ABC):
         p = self.predict_proba(X)[:, 1]
         return self.classes_[(p > 0.5).astype(int)]
 
-    def summary(self, alpha: float = 0.05):
-        """Coefficient table (statsmodels ``Summary``); see :class:`IndexResult`."""
-        check_is_fitted(self, "result_")
-        return self.result_.summary(alpha)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
@@ -156,16 +164,13 @@ class BaseIndexClassifier(ClassifierMixin, BaseEstimator, ABC):
         return tags
 
 
-class BaseIndexRegressor(RegressorMixin, BaseEstimator, ABC):
+class BaseIndexRegressor(_SingleIndexMixin, RegressorMixin, BaseEstimator, ABC):
     """Base class: scikit-learn regressor with a single linear index, ``E[y | x] = g(x'beta)``.
 
     The regression twin of :class:`BaseIndexClassifier` (same validation, normalisation
     and summary); ``predict`` is the fitted link at the index.  A subclass implements
     ``_fit(X, y, w)`` with ``y`` float and sets ``coef_``, ``link_`` and ``result_``.
     """
-
-    _parameter_constraints: dict = {"normalize": [Options({"unit", "first"})]}
-    _min_rows: int = 10
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -189,12 +194,7 @@ class BaseIndexRegressor(RegressorMixin, BaseEstimator, ABC):
         if y.ndim != 1:
             raise ValueError(f"y must be one-dimensional; got shape {y.shape}.")
         w = check_sample_weight(sample_weight, X.shape[0])
-        check_design(
-            X[w > 0],
-            min_rows=self._min_rows,
-            feature_names=getattr(self, "feature_names_in_", None),
-            estimator_name=type(self).__name__,
-        )
+        self._check_rows(X, w)
         yp = y[w > 0]
         if np.ptp(yp) <= 1e-12 * max(np.abs(yp).max(), 1e-300):
             raise ValueError(
@@ -206,12 +206,6 @@ class BaseIndexRegressor(RegressorMixin, BaseEstimator, ABC):
     @abstractmethod
     def _fit(self, X, y, w):
         """Estimate from validated arrays: X (n, d) float, y (n,) float, w (n,) >= 0."""
-
-    def _feature_names(self):
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return tuple(str(n) for n in names)
-        return tuple(f"x{j}" for j in range(self.n_features_in_))
 
     def index(self, X):
         """The fitted index ``X @ coef_`` (normalised coefficients).
@@ -227,11 +221,6 @@ class BaseIndexRegressor(RegressorMixin, BaseEstimator, ABC):
         """``link_(X @ coef_)``, the estimated conditional mean."""
         check_is_fitted(self, "link_")
         return np.asarray(self.link_(self.index(X)), dtype=float)
-
-    def summary(self, alpha: float = 0.05):
-        """Coefficient table (statsmodels ``Summary``); see :class:`IndexResult`."""
-        check_is_fitted(self, "result_")
-        return self.result_.summary(alpha)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
