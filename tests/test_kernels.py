@@ -364,3 +364,42 @@ def test_compact_large_n(kernel):
     R0, R1 = kernel_sums_reference(v, U, 0.05, kernel, derivative=True, rows=rows)
     E0, E1 = reference_scales(v, v, U, 0.05, kernel, loo=True, rows=rows)
     assert_contract(S0[rows], S1[rows], R0, R1, E0, E1, tol=1e-11)
+
+
+# --------------------------------------------------------------------------- fused loss
+def _loss_data(n, seed):
+    """A steep link with a few rows against it in the tails: ``q`` spans ~10 decades."""
+    rng = np.random.default_rng(seed)
+    v = np.concatenate([rng.normal(size=n - 3) * 2.0, [7.5, -40.0, 12.0]])  # -40: isolated
+    z = (v + 0.3 * rng.standard_normal(n) > 0).astype(float)
+    z[np.argsort(v)[[3, -4]]] = 1.0 - z[np.argsort(v)[[3, -4]]]  # against the link, in the tails
+    w = rng.uniform(0.5, 2.0, n)
+    w[::17] = 0.0
+    c = w * (np.arange(n) % 7 != 0)
+    return v, z, w, c
+
+
+@pytest.mark.parametrize("kernel,method", VARIANTS, ids=VARIANT_IDS)
+@pytest.mark.parametrize("loss", ["bernoulli", "squared"])
+def test_loo_loss_matches_twin(kernel, method, loss):
+    from semiparam._kernels._reference import loo_loss_reference
+
+    v, z, w, c = _loss_data(150 if NOJIT else 400, seed=5)
+    h, clip = 0.35, 1e-12
+    Z = K.static_columns(z, w, c)
+    F, gv, order = K.loo_loss(v, Z, h, kernel, loss=loss, clip=clip, method=method)
+    Fr, gr = loo_loss_reference(v, z, w, c, h, kernel, loss=loss, clip=clip)
+    assert F == pytest.approx(Fr, rel=1e-10)
+    # the gradient's accuracy is absolute (module docstring of semiparam._kernels.loo)
+    np.testing.assert_allclose(gv, gr, rtol=1e-7, atol=1e-10 * np.abs(gr).max())
+    assert np.all(np.diff(v[order]) >= 0)
+    # the value alone, and a warm start from the order, give the same numbers
+    F2, none, _ = K.loo_loss(v, Z, h, kernel, loss=loss, clip=clip, order=order[::-1],
+                             gradient=False, method=method)
+    assert none is None and F2 == pytest.approx(F, rel=1e-13)
+
+
+def test_loo_loss_bad_loss_name():
+    v, z, w, c = _loss_data(20, seed=0)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        K.loo_loss(v, K.static_columns(z, w, c), 0.5, "epanechnikov", loss="hinge")

@@ -11,6 +11,11 @@
 ``kernel_sums_at(q, v, U, h, kernel, *, derivative=False)``
     The same sums (all j, no leave-one-out) at query points ``q``.
 
+``loo_loss(v, Z, h, kernel, *, loss, clip=0.0, order=None, gradient=True, method="auto")``
+    A leave-one-out kernel-regression loss and its gradient with respect to ``v``, fused
+    into two sorted passes (:mod:`.loo`; ``Z`` from ``static_columns(z, w, c)``).
+    Returns ``(F, dF/dv or None, order)``.
+
 ``KERNELS``: the registry of kernel names.
 
 Details
@@ -47,9 +52,14 @@ import numpy as np
 
 from ._common import greedy_blocks, prepare, scatter, scratch
 from .gaussian import BOX_WIDTH, PHI0, exact_sums, fast_sums
+from .loo import LOSSES, static_columns
+from .loo import loo_loss as _loo_loss
 from .polynomial import NORMALISERS, POWERS, coefficient_tables, poly_sums
 
-__all__ = ["Kernel", "KERNELS", "kernel_sums", "kernel_sums_at", "GAUSSIAN_AUTO_EXACT_MAX"]
+__all__ = [
+    "Kernel", "KERNELS", "kernel_sums", "kernel_sums_at", "loo_loss", "static_columns",
+    "LOSSES", "GAUSSIAN_AUTO_EXACT_MAX",
+]
 
 #: "auto" uses the exact Gaussian sums up to this n (both sides measured, docs/kernels.md)
 GAUSSIAN_AUTO_EXACT_MAX = 64
@@ -186,31 +196,46 @@ def _nchunks(seconds) -> int:
 
 
 # --------------------------------------------------------------------------- engine
-def _sums(tv, sv, Ua, m, h, spec, loo, derivative, method, torder):
-    """Kernel sums on sorted targets ``tv`` / sources ``sv``.
+def sorted_sums(tv, sv, Ua, m, h, spec, loo, derivative, method, guard=True):
+    """Kernel sums of the first ``m`` columns of ``Ua`` on sorted targets ``tv`` / sources ``sv``.
 
-    ``torder`` is the permutation that sorted the targets: the results come back in the
-    targets' original order.
+    ``Ua``'s last column bounds the others (the a-mass of the error control; it may be
+    one of the ``m`` summed columns for the compact kernels).  Returns ``(S0, S1)`` in
+    sorted target order, workspace scratch valid until the next call in this thread
+    (``S1`` of shape ``(0, m)`` unless ``derivative``).  ``guard=False``: see
+    :func:`.polynomial.poly_sums`.
     """
     nt = tv.shape[0]
-    if sv.shape[0] == 0 or nt == 0:
-        return np.zeros((nt, m)), (np.zeros((nt, m)) if derivative else None)
     S0 = scratch("S0", (nt, m))
     S1 = scratch("S1", (nt, m)) if derivative else scratch("S1", (0, m))
+    if sv.shape[0] == 0 or nt == 0:
+        S0[:] = 0.0
+        S1[:] = 0.0
+        return S0, S1
     if spec.power > 0:
         A, B, k0, thresh = spec._tables
         bstart = greedy_blocks(tv, h)
-        work = _COST_POLY * (nt + sv.shape[0]) * (m + 1)
-        poly_sums(tv, sv, Ua, h, spec.power, A, B, k0, thresh, loo, derivative,
+        work = _COST_POLY * (nt + sv.shape[0]) * Ua.shape[1]
+        poly_sums(tv, sv, Ua, h, spec.power, A, B, k0, thresh, loo, derivative, guard,
                   bstart, _nchunks(work), S0, S1)
     elif method == "exact":
-        work = _COST_EXACT * nt * sv.shape[0] * (m + 1)
+        work = _COST_EXACT * nt * sv.shape[0] * Ua.shape[1]
         exact_sums(tv, sv, Ua, h, loo, derivative, _nchunks(work), S0, S1)
     else:
         tb = greedy_blocks(tv, BOX_WIDTH * h)
-        sb = tb if loo else greedy_blocks(sv, BOX_WIDTH * h)
-        work = _COST_FAST * (nt + sv.shape[0]) * (m + 1)
-        fast_sums(tv, sv, Ua, h, loo, derivative, tb, sb, _nchunks(work), S0, S1)
+        sb = tb if tv is sv else greedy_blocks(sv, BOX_WIDTH * h)
+        work = _COST_FAST * (nt + sv.shape[0]) * Ua.shape[1]
+        fast_sums(tv, sv, Ua, h, loo, derivative, tb, sb, _nchunks(work), S0, S1, guard)
+    return S0, S1
+
+
+def _sums(tv, sv, Ua, m, h, spec, loo, derivative, method, torder):
+    """:func:`sorted_sums`, the results put back in the targets' original order.
+
+    ``torder`` is the permutation that sorted the targets.
+    """
+    S0, S1 = sorted_sums(tv, sv, Ua, m, h, spec, loo, derivative, method)
+    nt = tv.shape[0]
     out0 = np.empty((nt, m))
     out1 = np.empty((nt, m)) if derivative else np.empty((0, m))
     scatter(S0, S1, torder, derivative, out0, out1)
@@ -293,3 +318,19 @@ def kernel_sums_at(q, v, U, h, kernel, *, derivative=False, method="auto", check
         S0 = S0[:, 0]
         S1 = None if S1 is None else S1[:, 0]
     return S0, S1
+
+
+def loo_loss(v, Z, h, kernel, *, loss, clip=0.0, order=None, gradient=True, method="auto"):
+    """Leave-one-out loss and gradient in two fused sorted passes (see :mod:`.loo`).
+
+    ``v`` must be finite and ``Z`` come from :func:`static_columns`; ``order`` (a
+    previous result) is trusted to be a permutation.  Returns ``(F, gv, order)``.
+    """
+    spec = _kernel(kernel)
+    h = _bandwidth(h)
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {sorted(LOSSES)}; got {loss!r}.")
+    v = np.ascontiguousarray(v, dtype=np.float64)
+    meth = _method(method, v.shape[0])
+    return _loo_loss(v, Z, h, spec, loss=loss, clip=clip, order=order, gradient=gradient,
+                     method=meth)

@@ -13,7 +13,8 @@ Every kernel in this package works on the index ``v`` sorted once per call:
   (see the module docstrings of :mod:`.polynomial` and :mod:`.gaussian`).
   :func:`scatter` puts the results back in input order.  Both write through the
   permutation and read sequentially, which is the fast direction once ``n`` outgrows
-  the caches; the whole preparation is one compiled call, which matters for small n.
+  the caches.  :func:`sort_index` is the sorting half on its own, for callers that
+  gather their columns themselves (:mod:`.loo`).
 * :func:`greedy_blocks` cuts the sorted index into consecutive blocks of width at most
   ``width`` (each block starts at a data value, so block-local coordinates are computed
   from exact differences of nearby floats, whatever the offset of ``v``).
@@ -28,7 +29,9 @@ import threading
 import numpy as np
 from numba import njit
 
-__all__ = ["prepare", "gather", "scatter", "greedy_blocks", "inverse", "permuted", "scratch"]
+__all__ = [
+    "sort_index", "prepare", "gather", "scatter", "greedy_blocks", "inverse", "permuted", "scratch",
+]
 
 #: insertion moves allowed per element before the warm start gives up on insertion
 _INSERTION_BUDGET = 8
@@ -110,13 +113,12 @@ def permuted(v, inv, out):
 
 
 @njit(cache=True)
-def _prepare(v, U, order, inv, keys, Ua, check, budget):
-    """Sort ``v`` starting from ``order`` (in place) and gather ``U``, in one pass each.
+def _sort_warm(v, order, inv, keys, check, budget):
+    """Sort ``v`` starting from ``order`` (in place); ``inv`` and ``keys`` (n,) are outputs.
 
-    ``inv``, ``keys`` (n,) and ``Ua`` (n, m + 1) are outputs.  Returns 1 when ``check``
-    is on and ``order`` is not a permutation, -1 when the insertion pass gave up
-    (``order``/``keys`` then hold a partly sorted but consistent state, ``Ua`` is not
-    filled), 0 when done.
+    Returns 1 when ``check`` is on and ``order`` is not a permutation, -1 when the
+    insertion pass gave up (``order``/``keys`` then hold a partly sorted but consistent
+    state, ``inv`` is stale), 0 when done.
     """
     n = v.shape[0]
     if check:
@@ -135,29 +137,26 @@ def _prepare(v, U, order, inv, keys, Ua, check, budget):
         return -1
     if moves > 0:
         inverse(order, inv)
-    gather(U, inv, Ua)
     return 0
 
 
-def prepare(v, U, order=None, tag="", check=True):
-    """Sorting permutation of ``v`` (warm-started from ``order``) and the gathered columns.
+def sort_index(v, order=None, tag="", check=True):
+    """Sorting permutation of ``v``, warm-started from ``order``.
 
-    Returns ``(order, v_sorted, Ua)``: ``order`` is a new array (``np.argsort(v)`` when
-    none is given); ``v_sorted`` and ``Ua`` (``U`` in sorted order plus the column of row
-    maxima ``max_c |U_jc|``) are workspace scratch named after ``tag``, valid until the
-    next call with the same tag.  Raises ``ValueError`` when ``check`` and ``order`` is
-    not a permutation of ``range(n)``.
+    Returns ``(order, v_sorted, inv)``: ``order`` is a new array (``np.argsort(v)`` when
+    none is given) and ``inv`` its inverse; ``v_sorted`` and ``inv`` are workspace scratch
+    named after ``tag``, valid until the next call with the same tag.  Raises
+    ``ValueError`` when ``check`` and ``order`` is not a permutation of ``range(n)``.
     """
-    n, m = U.shape
+    n = v.shape[0]
     inv = scratch(tag + "inv", (n,), np.int64)
     keys = scratch(tag + "keys", (n,))
-    Ua = scratch(tag + "Ua", (n, m + 1))
     if order is None:
         order = np.argsort(v)
         check = False
     else:
         order = np.array(order, dtype=np.int64)  # a copy: the caller's array is left alone
-    status = _prepare(v, U, order, inv, keys, Ua, check, _INSERTION_BUDGET * n)
+    status = _sort_warm(v, order, inv, keys, check, _INSERTION_BUDGET * n)
     if status == 1:
         raise ValueError(f"order must be a permutation of range({n}).")
     if status == -1:
@@ -166,7 +165,20 @@ def prepare(v, U, order=None, tag="", check=True):
         order = order[idx]
         keys[:] = keys[idx]
         inverse(order, inv)
-        gather(U, inv, Ua)
+    return order, keys, inv
+
+
+def prepare(v, U, order=None, tag="", check=True):
+    """Sorting permutation of ``v`` (warm-started from ``order``) and the gathered columns.
+
+    Returns ``(order, v_sorted, Ua)`` as :func:`sort_index`, with ``Ua`` (``U`` in
+    sorted order plus the column of row maxima ``max_c |U_jc|``) workspace scratch
+    named after ``tag``.
+    """
+    order, keys, inv = sort_index(v, order, tag, check)
+    n, m = U.shape
+    Ua = scratch(tag + "Ua", (n, m + 1))
+    gather(U, inv, Ua)
     return order, keys, Ua
 
 

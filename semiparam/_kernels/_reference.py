@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["kernel_value", "kernel_sums_reference", "kernel_sums_at_reference", "reference_scales"]
+__all__ = [
+    "kernel_value", "kernel_sums_reference", "kernel_sums_at_reference", "reference_scales",
+    "loo_loss_reference",
+]
 
 _C = {1: 3.0 / 4.0, 2: 15.0 / 16.0, 3: 35.0 / 32.0}
 _P = {"epanechnikov": 1, "biweight": 2, "triweight": 3}
@@ -88,3 +91,36 @@ def reference_scales(t, s, U, h, kernel, *, loo, rows=None):
     :func:`kernel_sums_reference`.
     """
     return _sums(t, s, U, h, kernel, True, loo, True, rows)
+
+
+def loo_loss_reference(v, z, w, c, h, kernel, *, loss, clip=0.0):
+    """``(F, dF/dv)`` of :func:`semiparam._kernels.loo_loss` from dense matrices.
+
+    ``F = sum_i c_i l(z_i, g_i) / sum(c)`` with the leave-one-out Nadaraya–Watson link
+    ``g`` (the leave-one-out mean of ``z`` where a row has no neighbour), and its exact
+    derivative with respect to every ``v_k`` (dense ``n x n``: small ``n`` only).
+    """
+    v, z, w, c = (np.asarray(a, dtype=float) for a in (v, z, w, c))
+    n = v.shape[0]
+    K, D = kernel_value(kernel, v[:, None] - v[None, :], h)
+    K[np.arange(n), np.arange(n)] = 0.0
+    D[np.arange(n), np.arange(n)] = 0.0
+    A, B = K @ (w * z), K @ w
+    ok = B > 1e-300
+    fb = (np.sum(w * z) - w * z) / (np.sum(w) - w)
+    g = np.where(ok, A / np.where(ok, B, 1.0), fb)
+    cn = c / c.sum()
+    if loss == "bernoulli":
+        gc = np.clip(g, clip, 1.0 - clip)
+        F = -np.sum(cn * (z * np.log(gc) + (1 - z) * np.log(1 - gc)))
+        dl = np.where((g > clip) & (g < 1 - clip), -(z - gc) / (gc * (1 - gc)), 0.0)
+    else:
+        F = np.sum(cn * (z - g) ** 2)
+        dl = -2.0 * (z - g)
+    # dg_i/dv_k: row i moves as a query point (k = i) and as a memory point (k != i)
+    dA = D * (w * z)[None, :] / h  # d/dv_i of the term j, on the row i
+    dB = D * w[None, :] / h
+    q = np.where(ok, cn * dl / np.where(ok, B, 1.0), 0.0)
+    grad = q * (dA.sum(1) - g * dB.sum(1))  # query-point moves
+    grad -= (q[:, None] * (dA - g[:, None] * dB)).sum(0)  # memory-point moves
+    return float(F), grad

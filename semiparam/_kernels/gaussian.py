@@ -322,13 +322,54 @@ def _box_refs(x, starts, h):
 
 
 @njit(cache=True)
+def _pivot(T, rT, sref, loo):
+    """The last source box starting at or before ``rT`` (the own box when ``loo``)."""
+    if loo:
+        return T
+    lo_b = 0
+    hi_b = sref.shape[0]
+    while hi_b - lo_b > 1:
+        mid = (lo_b + hi_b) // 2
+        if sref[mid] <= rT:
+            lo_b = mid
+        else:
+            hi_b = mid
+    return lo_b
+
+
+@njit(cache=True)
+def _mass_bound(T, piv, rT, lT, sref, slast, smass, samax, h, loo):
+    """Lower bound of every target's kernel mass ``A_i`` in the target box ``T``."""
+    LB = 0.0
+    for S in range(max(piv - 3, 0), min(piv + 4, sref.shape[0])):
+        far = (max(slast[S], lT) - min(sref[S], rT)) / h
+        if loo and S == T:
+            LB += _kern(far) * (smass[S] - samax[S])
+        else:
+            LB += _kern(far) * smass[S]
+    return LB
+
+
+@njit(cache=True)
+def _mass_floor(tref, tlast, sref, slast, smass, samax, h, loo):
+    """The median box mass bound: the error scale of the boxes below it when ``guard`` is
+    off."""
+    bounds = np.empty(tref.shape[0])
+    for T in range(tref.shape[0]):
+        piv = _pivot(T, tref[T], sref, loo)
+        bounds[T] = _mass_bound(T, piv, tref[T], tlast[T], sref, slast, smass, samax, h, loo)
+    return np.median(bounds)
+
+
+@njit(cache=True)
 def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
-                samax, scum, ys, gs, UaT, first, stride, S0, S1, Am):
+                samax, scum, ys, gs, UaT, floor, first, stride, S0, S1, Am):
     """Process the target boxes ``first, first + stride, ...`` (see :func:`fast_sums`).
 
-    Per target box: (1) the range of source boxes from the relative cut-off; (2) each
-    pair either summed directly or its moments stored; (3) the stored expansions
-    evaluated tile by tile over the box's targets.
+    Per target box: (1) the range of source boxes from the relative cut-off (relative
+    to the larger of the box's mass bound and ``floor``); (2) each pair either summed
+    directly or its moments stored; (3) the stored expansions evaluated tile by tile
+    over the box's targets.
     """
     m = S0.shape[1]
     mc = m + 1
@@ -356,27 +397,8 @@ def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast
         rT = tref[T]
         lT = tlast[T]
         hwT = thw[T]
-        # pivot: the last source box starting at or before rT (the own box when loo)
-        if loo:
-            piv = T
-        else:
-            lo_b = 0
-            hi_b = nsb
-            while hi_b - lo_b > 1:
-                mid = (lo_b + hi_b) // 2
-                if sref[mid] <= rT:
-                    lo_b = mid
-                else:
-                    hi_b = mid
-            piv = lo_b
-        # lower bound of every target's kernel mass in this box
-        LB = 0.0
-        for S in range(max(piv - 3, 0), min(piv + 4, nsb)):
-            far = (max(slast[S], lT) - min(sref[S], rT)) / h
-            if loo and S == T:
-                LB += _kern(far) * (smass[S] - samax[S])
-            else:
-                LB += _kern(far) * smass[S]
+        piv = _pivot(T, rT, sref, loo)
+        LB = max(_mass_bound(T, piv, rT, lT, sref, slast, smass, samax, h, loo), floor)
         # range of source boxes [L, R]
         R = piv
         while R + 1 < nsb:
@@ -465,10 +487,10 @@ def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast
 
 @njit(cache=True, parallel=True)
 def _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
-                   samax, scum, ys, gs, UaT, nchunks, S0, S1, Am):
+                   samax, scum, ys, gs, UaT, floor, nchunks, S0, S1, Am):
     for ch in prange(nchunks):
         _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
-                    samax, scum, ys, gs, UaT, ch, nchunks, S0, S1, Am)
+                    samax, scum, ys, gs, UaT, floor, ch, nchunks, S0, S1, Am)
 
 
 @njit(cache=True)
@@ -487,17 +509,24 @@ def _fast_prep(tv, sv, Ua, h, tb, sb, deriv, S0, S1):
     return tref, tlast, thw, sref, slast, shw, smass, samax, scum, ys, gs, UaT
 
 
-def fast_sums(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1):
+def fast_sums(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1, guard=True):
     """Fast Gaussian sums on sorted data (see the module docstring).
 
     ``tb``/``sb``: box starts of the sorted targets/sources (for leave-one-out the same
     array, with ``tv is sv``).  ``S0``/``S1`` (nt, m) are overwritten.  ``nchunks <= 1``
     runs serially in the calling thread (the parallel version is compiled only when a
-    problem first needs it).
+    problem first needs it).  ``guard=False`` makes the far-box cut-off and the series
+    truncation of a box relative to the larger of its own mass bound and the median
+    box's: an absolute error bound, ``~1e-15`` of a typical local sum, for the boxes of
+    little mass.  :mod:`.loo` uses it for weights spanning many orders of magnitude
+    (many of them zero), where the relative rule would sum every pair of an empty box
+    out to the underflow distance.
     """
     prep = _fast_prep(tv, sv, Ua, h, tb, sb, deriv, S0, S1)
+    tref, tlast, _, sref, slast, _, smass, samax = prep[:8]
+    floor = 0.0 if guard else _mass_floor(tref, tlast, sref, slast, smass, samax, h, loo)
     Am = np.zeros(tv.shape[0])
     if nchunks <= 1:
-        _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, *prep, 0, 1, S0, S1, Am)
+        _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, *prep, floor, 0, 1, S0, S1, Am)
     else:
-        _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, *prep, nchunks, S0, S1, Am)
+        _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, *prep, floor, nchunks, S0, S1, Am)

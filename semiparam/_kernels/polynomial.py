@@ -112,6 +112,7 @@ def coefficient_tables(p):
 def _direct(i, tv, sv, Ua, lo, hi, h, p, c, loo, deriv, S0, S1):
     """Term-by-term window sum for target ``i``; returns its kernel mass ``A_i``."""
     m = S0.shape[1]
+    ma = Ua.shape[1] - 1
     for col in range(m):
         S0[i, col] = 0.0
         if deriv:
@@ -127,7 +128,7 @@ def _direct(i, tv, sv, Ua, lo, hi, h, p, c, loo, deriv, S0, S1):
         for _ in range(p - 1):
             wp *= w
         kv = c * wp * w
-        mass += kv * Ua[j, m]
+        mass += kv * Ua[j, ma]
         for col in range(m):
             S0[i, col] += kv * Ua[j, col]
         if deriv:
@@ -179,7 +180,8 @@ def _moments_update(M, yp, sv, Ua, j0, j1, r, h, hw, D, sign):
 
 
 @njit(inline="always")
-def _blocks_impl(tv, sv, Ua, h, D, A, B, k0, thresh, loo, deriv, bstart, first, stride, S0, S1):
+def _blocks_impl(tv, sv, Ua, h, D, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride,
+                 S0, S1):
     """Process the blocks ``first, first + stride, ...`` (see :func:`poly_sums`).
 
     ``D`` (the polynomial degree) is a compile-time constant in the callers, so the
@@ -187,7 +189,8 @@ def _blocks_impl(tv, sv, Ua, h, D, A, B, k0, thresh, loo, deriv, bstart, first, 
     """
     ns = sv.shape[0]
     m = S0.shape[1]
-    mc = m + 1
+    mc = Ua.shape[1]
+    ma = mc - 1
     p = D // 2
     c = A[0, 0]
     nb = bstart.shape[0] - 1
@@ -245,7 +248,7 @@ def _blocks_impl(tv, sv, Ua, h, D, A, B, k0, thresh, loo, deriv, bstart, first, 
                 co[l] = acc
             mass = 0.0
             for l in range(D + 1):
-                mass += co[l] * M[m, l]
+                mass += co[l] * M[ma, l]
             for col in range(m):
                 acc = 0.0
                 for l in range(D + 1):
@@ -254,7 +257,7 @@ def _blocks_impl(tv, sv, Ua, h, D, A, B, k0, thresh, loo, deriv, bstart, first, 
                     acc -= k0 * Ua[i, col]
                 S0[i, col] = acc
             if loo:
-                mass -= k0 * Ua[i, m]
+                mass -= k0 * Ua[i, ma]
             if deriv:
                 for l in range(D):
                     acc = 0.0
@@ -267,51 +270,58 @@ def _blocks_impl(tv, sv, Ua, h, D, A, B, k0, thresh, loo, deriv, bstart, first, 
                         acc += co[l] * M[col, l]
                     S1[i, col] = acc
                 # K'(0) = 0: nothing to remove for leave-one-out
-            if mass < thresh * touched:
+            if guard and mass < thresh * touched:
                 _direct(i, tv, sv, Ua, l0, h0, h, p, c, loo, deriv, S0, S1)
 
 
 @njit(cache=True)
-def _blocks_p1(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, bstart, first, stride, S0, S1):
-    _blocks_impl(tv, sv, Ua, h, 2, A, B, k0, thresh, loo, deriv, bstart, first, stride, S0, S1)
+def _blocks_p1(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1):
+    _blocks_impl(tv, sv, Ua, h, 2, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1)
 
 
 @njit(cache=True)
-def _blocks_p2(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, bstart, first, stride, S0, S1):
-    _blocks_impl(tv, sv, Ua, h, 4, A, B, k0, thresh, loo, deriv, bstart, first, stride, S0, S1)
+def _blocks_p2(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1):
+    _blocks_impl(tv, sv, Ua, h, 4, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1)
 
 
 @njit(cache=True)
-def _blocks_p3(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, bstart, first, stride, S0, S1):
-    _blocks_impl(tv, sv, Ua, h, 6, A, B, k0, thresh, loo, deriv, bstart, first, stride, S0, S1)
+def _blocks_p3(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1):
+    _blocks_impl(tv, sv, Ua, h, 6, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1)
 
 
 @njit(cache=True)
-def _blocks(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, bstart, first, stride, S0, S1):
+def _blocks(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1):
     if p == 1:
-        _blocks_p1(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, bstart, first, stride, S0, S1)
+        _blocks_p1(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1)
     elif p == 2:
-        _blocks_p2(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, bstart, first, stride, S0, S1)
+        _blocks_p2(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1)
     else:
-        _blocks_p3(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, bstart, first, stride, S0, S1)
+        _blocks_p3(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1)
 
 
 @njit(cache=True, parallel=True)
-def _poly_parallel(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, bstart, nchunks, S0, S1):
+def _poly_parallel(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, guard, bstart, nchunks, S0, S1):
     for ch in prange(nchunks):
-        _blocks(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, bstart, ch, nchunks, S0, S1)
+        _blocks(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, guard, bstart, ch, nchunks, S0, S1)
 
 
-def poly_sums(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, bstart, nchunks, S0, S1):
+def poly_sums(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, guard, bstart, nchunks, S0, S1):
     """Window sums of a compact polynomial kernel on sorted data (see module docstring).
 
     Parameters
     ----------
     tv, sv : sorted targets (nt,) and sources (ns,); for leave-one-out ``tv is sv``.
-    Ua : (ns, m + 1) source columns, the last one ``max_c |U_jc|``.
+    Ua : (ns, mc) source columns; the last one bounds the others, ``Ua[j, -1] >=
+        max_c |Ua[j, c]|`` (the a-mass of the error control).  The sums cover the first
+        ``m = S0.shape[1] <= mc`` columns, the last one included when ``m == mc``.
     h, p : bandwidth, kernel exponent; ``A``, ``B``, ``k0``, ``thresh`` from
         :func:`coefficient_tables`.
     loo, deriv : leave-one-out (sources are the targets) / also compute ``S1``.
+    guard : recompute directly every target whose estimated relative error exceeds
+        ``1e-10`` (see the module docstring).  Without it the error is bounded by
+        ``~1e-13`` times the largest a-mass the block's running sums touched: an
+        absolute bound, enough for sums whose relative accuracy is not needed
+        (the gradient's memory-point term in :mod:`.loo`).
     bstart : block starts over the targets (:func:`._common.greedy_blocks`, width < h).
     nchunks : number of interleaved work chunks for the threads; 1 runs serially in the
         calling thread (no parallel region, which matters on a busy machine; the
@@ -321,6 +331,6 @@ def poly_sums(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, bstart, nchunks, S
     if nchunks <= 1:
         # dispatch here rather than in ``_blocks`` so that only the kernel in use compiles
         serial = _blocks_p1 if p == 1 else (_blocks_p2 if p == 2 else _blocks_p3)
-        serial(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, bstart, 0, 1, S0, S1)
+        serial(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, 0, 1, S0, S1)
     else:
-        _poly_parallel(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, bstart, nchunks, S0, S1)
+        _poly_parallel(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, guard, bstart, nchunks, S0, S1)

@@ -23,9 +23,10 @@ Gradient.  With ``r_i = c_i dloss/dg (z_i, g_i)``, ``q_i = r_i / B_i`` and the s
     h dF/dv_k ∝ q_k (S1[k; a] - g_k S1[k; b]) + a_k S1[k; q] - b_k S1[k; q g],
 
 (``a = w z``, ``b = w``): the first term moves the query point ``v_k``, the second moves
-``v_k`` as a memory point of every other row.  Both come from two calls of
-:func:`semiparam._kernels.kernel_sums` (O(n log n) for the compact kernels), which
-also hands back the sort order of ``v`` to reuse at the next evaluation.
+``v_k`` as a memory point of every other row.  Value and gradient come from
+:func:`semiparam._kernels.loo_loss`, which sorts ``v`` once (warm-started from the
+previous evaluation's order) and runs both kernel passes and the loss in sorted order
+(O(n log n) for the compact kernels).
 
 A row whose leave-one-out denominator vanishes (no neighbour inside a compact kernel's
 window, or every neighbour with zero weight) gets the leave-one-out sample mean of ``z``
@@ -175,13 +176,9 @@ class LOOObjective:
             raise ValueError("Every row was trimmed or has zero weight; nothing to fit.")
         self.a = self.w * self.z
         self.U = np.ascontiguousarray(np.column_stack([self.a, self.w]))
-        ta, tb = self.a.sum(), self.w.sum()
-        overall = ta / tb
-        rest = tb - self.w
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fb = np.where(rest > 0, (ta - self.a) / rest, overall)
-        self.fallback = fb
-        self._U2 = np.empty((self.z.size, 2))
+        self.Z = _kernels.static_columns(self.z, self.w, self.c)
+        self.fallback = self.Z[:, 4].copy()
+        self._clip = float(getattr(loss, "clip", 0.0))
         self._order = None
         self.n_evals = 0
 
@@ -209,29 +206,23 @@ class LOOObjective:
         return g, ok
 
     # -- objective in terms of the index v -----------------------------------------
+    def _fused(self, v, h, gradient):
+        F, gv, self._order = _kernels.loo_loss(
+            v, self.Z, h, self.kernel, loss=self.loss.name, clip=self._clip,
+            order=self._order, gradient=gradient,
+        )
+        return F, gv
+
     def value_v(self, v, h=1.0):
         """``F`` at the index ``v`` with bandwidth ``h``."""
         self.n_evals += 1
-        g, _, _, _, _ = self._link(v, h, False)
-        return float(self.c @ self.loss.value(self.z, g)) / self.csum
+        return self._fused(v, h, False)[0]
 
     def value_grad_v(self, v, h=1.0):
-        """``(F, dF/dv)`` at the index ``v`` with bandwidth ``h``."""
+        """``(F, dF/dv)`` at the index ``v`` with bandwidth ``h`` (two fused sorted passes,
+        :func:`semiparam._kernels.loo_loss`)."""
         self.n_evals += 1
-        g, A, B, ok, S1 = self._link(v, h, True)
-        val, dval = self.loss.value_and_grad(self.z, g)
-        F = float(self.c @ val) / self.csum
-        if ok.all():
-            q = (self.c / self.csum) * dval / B
-        else:
-            q = np.where(ok, (self.c / self.csum) * dval / np.where(ok, B, 1.0), 0.0)
-        first = q * (S1[:, 0] - g * S1[:, 1])
-        U2 = self._U2
-        U2[:, 0] = q
-        np.multiply(q, g, out=U2[:, 1])
-        _, T1 = self._sums(v, U2, h, True)
-        second = self.a * T1[:, 0] - self.w * T1[:, 1]
-        return F, (first + second) / h
+        return self._fused(v, h, True)
 
     # -- objective in terms of gamma (h = 1) ---------------------------------------
     def value(self, gamma):

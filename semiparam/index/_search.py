@@ -110,6 +110,8 @@ _SUB_MIN = 40_000
 _SUB_SIZE = 20_000
 #: Gaussian kernel above this many rows: search with the triweight surrogate first
 _SURROGATE_MIN = 1_500
+#: warm starts carry a finite-difference Hessian to the polish up to this many columns
+_HESS_MAX_D = 20
 #: canonical-bandwidth ratio triweight / Gaussian (Marron & Nolan 1988)
 _TRI_PER_GAUSS = ((350 / 429) / (1 / 9) ** 2) ** 0.2 / ((0.5 / np.pi**0.5) / 1.0) ** 0.2
 
@@ -271,13 +273,23 @@ def _probe(fval, x, f0, tol):
     return bx
 
 
-def _polish(fg, fval, x0, max_iter, tol, rounds=3):
-    """Final L-BFGS polish; a stop at a kink is verified by probing (``_probe``).
+def _polish(fg, fval, x0, max_iter, tol, rounds=3, hess_inv=None):
+    """Final polish; a stop at a kink is verified by probing (``_probe``).
 
-    Returns ``(result, n_iter, converged)``: converged when L-BFGS meets its criteria, or
-    when it stops on a failed line search and no probe finds descent.
+    With ``hess_inv`` (an inverse Hessian estimate at ``x0``) BFGS starts from it and
+    takes near-Newton steps from the first iteration; whatever it does not finish,
+    L-BFGS does.  Returns ``(result, n_iter, converged)``: converged when the
+    quasi-Newton method meets its criteria, or when L-BFGS stops on a failed line search
+    and no probe finds descent.
     """
     n_iter = 0
+    if hess_inv is not None:
+        res = minimize(fg, x0, jac=True, method="BFGS",
+                       options={"hess_inv0": hess_inv, "gtol": tol, "maxiter": int(max_iter)})
+        n_iter += int(res.nit)
+        if res.success:
+            return res, n_iter, True
+        x0 = res.x if np.isfinite(res.fun) else x0
     res = _lbfgs(fg, x0, max_iter, tol, tol)
     n_iter += int(res.nit)
     for _ in range(rounds):
@@ -291,6 +303,27 @@ def _polish(fg, fval, x0, max_iter, tol, rounds=3):
         res = _lbfgs(fg, better, max_iter, tol, tol)
         n_iter += int(res.nit)
     return res, n_iter, bool(res.success)
+
+
+def _inverse_hessian(fg, x, rel_step=1e-4):
+    """Inverse of the central-difference Hessian of ``fg``'s gradient at ``x``, or None.
+
+    ``2 d`` gradient evaluations; None unless the symmetrised Hessian is positive
+    definite and well enough conditioned (1e-10) to steer a Newton step.
+    """
+    d = x.size
+    step = rel_step * max(float(np.linalg.norm(x)), 1e-12)
+    H = np.empty((d, d))
+    for j in range(d):
+        e = np.zeros(d)
+        e[j] = step
+        H[:, j] = (fg(x + e)[1] - fg(x - e)[1]) / (2 * step)
+    H = 0.5 * (H + H.T)
+    vals, vecs = np.linalg.eigh(H)
+    if not (np.all(np.isfinite(vals)) and vals[0] > 1e-10 * vals[-1] > 0):
+        return None
+    Hinv = (vecs / vals) @ vecs.T
+    return 0.5 * (Hinv + Hinv.T)
 
 
 def _standardise(X, w):
@@ -317,7 +350,7 @@ def _subsample(w, m):
 
 
 def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_restarts,
-                   binary=True, start=None):
+                   binary=True, start=None, pilots=None):
     """Unchecked core of the leave-one-out kernel index estimators.
 
     Parameters
@@ -341,6 +374,8 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
         Unnormalised direction in original coordinates (bandwidth 1 along it when
         ``bandwidth="cv"``): skip the global search and only polish from here (the
         bootstrap, and the warm starts of large problems).
+    pilots : list of ndarray, optional
+        :func:`pilot_directions` of these very ``X, z, w`` when the caller has them.
 
     Returns
     -------
@@ -349,21 +384,34 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
     kw = dict(loss=loss, trim=trim, max_iter=max_iter, tol=tol, n_restarts=n_restarts,
               binary=binary)
     npos = int(np.count_nonzero(w > 0))
+    Xs, mean, sd = _standardise(X, w)
+    if pilots is None:
+        pilots = pilot_directions(Xs, z, w, binary=binary)
     pre = None
     if start is None and npos > _SUB_MIN:
         sub = _subsample(w, _SUB_SIZE)
         pre = fit_index_core(X[sub], z[sub], w[sub], kernel=kernel, bandwidth=bandwidth, **kw)
-        start = pre.direction * ((npos / _SUB_SIZE) ** 0.2 if bandwidth == "cv" else 1.0)
+        scale = (npos / _SUB_SIZE) ** 0.2 if bandwidth == "cv" else 1.0
     elif start is None and kernel == "gaussian" and npos > _SURROGATE_MIN:
         if bandwidth == "silverman":
             bw = rule_of_thumb_bandwidth(1.0, npos, "gaussian") * _TRI_PER_GAUSS
         else:
             bw = bandwidth if isinstance(bandwidth, str) else bandwidth * _TRI_PER_GAUSS
-        pre = fit_index_core(X, z, w, kernel="triweight", bandwidth=bw, **kw)
-        start = pre.direction * (_TRI_PER_GAUSS if bandwidth == "cv" else 1.0)
+        pre = fit_index_core(X, z, w, kernel="triweight", bandwidth=bw, pilots=pilots, **kw)
+        scale = _TRI_PER_GAUSS if bandwidth == "cv" else 1.0
+    hess_inv = None
+    if pre is not None:
+        start = pre.direction * scale
+        if bandwidth == "cv" and X.shape[1] <= _HESS_MAX_D:
+            # the warm start's curvature, carried to this problem's coordinates
+            # x = D x_pre (D = scale * sd / sd_pre): H^-1 = D H_pre^-1 D
+            evals = pre.objective.n_evals
+            Hinv = _inverse_hessian(pre.objective.value_and_grad, pre.gamma_std)
+            pre.n_evals += pre.objective.n_evals - evals
+            if Hinv is not None:
+                D = scale * sd / pre.sd
+                hess_inv = Hinv * np.outer(D, D)
 
-    Xs, mean, sd = _standardise(X, w)
-    pilots = pilot_directions(Xs, z, w, binary=binary)
     separated = bool(binary and _separates(Xs @ pilots[0], z, w))
     mask = None
     if trim is not None and trim > 0:
@@ -384,15 +432,13 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
         fg, fval, to_gamma = robj.value_and_grad, robj.value, robj.gamma
 
     search = _Search(fg, fval, max_iter)
-    if start is not None:
+    if start is not None:  # only the polish, straight from the start
         x0 = np.asarray(start, dtype=float) * sd
-        best = search.local(x0 / np.linalg.norm(x0) if k is not None else x0, _SCREEN_ITER)
+        x0 = x0 / np.linalg.norm(x0) if k is not None else x0
     else:
-        best = search.run(Xs, w, pilots, k, n_restarts, npos)
-    final, it, converged = _polish(fg, fval, best.x, max_iter, tol)
+        x0 = search.run(Xs, w, pilots, k, n_restarts, npos).x
+    best, it, converged = _polish(fg, fval, x0, max_iter, tol, hess_inv=hess_inv)
     search.n_iter += it
-    if final.fun <= best.fun:
-        best = final
     gamma = to_gamma(best.x)
     if _cov(Xs @ gamma, z, w) < 0:  # the objective is even in gamma: fix the sign
         gamma = -gamma

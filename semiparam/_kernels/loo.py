@@ -1,0 +1,195 @@
+r"""Fused leave-one-out kernel-regression losses and their gradients (numba).
+
+The objectives of :mod:`semiparam.index._objective` (Klein–Spady, Ichimura) are
+
+.. math::
+
+    F = \sum_i \tilde c_i\, \ell(z_i, g_i), \qquad
+    g_i = A_i / B_i = \frac{\sum_{j \ne i} K_{ij} w_j z_j}{\sum_{j \ne i} K_{ij} w_j},
+    \qquad K_{ij} = K((v_i - v_j)/h),
+
+with normalised objective weights ``c~`` and, for a row whose denominator vanishes,
+``g_i`` the leave-one-out mean of ``z``.  With ``q_i = c~_i l'(z_i, g_i) / B_i`` the
+gradient with respect to every ``v_k`` is
+
+.. math::
+
+    h\, \partial F / \partial v_k = q_k (S1_k[a] - g_k S1_k[w])
+        + a_k\, T_k[q] - w_k\, T_k[q g],
+    \qquad S1_k[u] = \sum_{j \ne k} K'_{kj} u_j, \quad T_k[u] = \sum_j K'_{kj} u_j,
+
+``a = w z``.  :func:`loo_loss` computes all of it in **one sorted pass pair**: the index
+is sorted once (warm-started from the previous order), the static columns are gathered
+into that order, the first kernel pass gives ``A, B, S1[a], S1[w]``, the loss and ``q``
+are formed in sorted order, the second pass gives ``T[q], T[qg]``, and only the final
+gradient goes back to the input order.  Nothing is scattered and re-gathered between the
+passes, and no temporary of length ``n`` is made by NumPy.
+
+The second pass is an ordinary (not leave-one-out) sum: ``K'(0) = 0``, so the term
+``j = k`` adds nothing.  It also runs without the compact kernels' relative-error guard
+(``guard=False`` in :func:`.polynomial.poly_sums`): ``q`` spans many orders of magnitude
+(``l'`` grows like ``1/g`` in the tails), the guard would then recompute whole windows
+term by term, and the gradient needs only the absolute accuracy that remains,
+``~1e-13 max |q|`` per row, far below the first term ``q_k (S1_k[a] - g_k S1_k[w])``.
+The first pass, which gives the objective's value, keeps the full relative accuracy
+contract of :mod:`semiparam._kernels`.
+
+Losses (``loss`` codes): ``"bernoulli"``, ``-(z log g + (1 - z) log(1 - g))`` with ``g``
+clipped to ``[clip, 1 - clip]`` (flat, hence no gradient, outside); ``"squared"``,
+``(z - g)^2``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._common import scratch, sort_index
+
+__all__ = ["LOSSES", "static_columns", "loo_loss"]
+
+#: loss names and their codes in the jitted loops
+LOSSES = {"bernoulli": 0, "squared": 1}
+
+#: a denominator at or below this counts as empty (the row gets the fallback value)
+_TINY = 1e-300
+
+
+def static_columns(z, w, c):
+    """The columns :func:`loo_loss` needs, in input order: ``(n, 5)`` float64.
+
+    ``[w z, w, c / sum(c), z, fallback]`` with ``fallback_i`` the leave-one-out weighted
+    mean of ``z`` (the overall mean where every other row has zero weight).
+    """
+    z = np.asarray(z, dtype=float)
+    w = np.asarray(w, dtype=float)
+    c = np.asarray(c, dtype=float)
+    a = w * z
+    ta, tb = a.sum(), w.sum()
+    rest = tb - w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fb = np.where(rest > 0, (ta - a) / rest, ta / tb)
+    return np.ascontiguousarray(np.column_stack([a, w, c / c.sum(), z, fb]))
+
+
+@njit(cache=True)
+def _gather_static(Z, inv, U1, R):
+    """``U1[k] = [a, w(, bound)]`` and ``R[k] = [c, z, fallback]`` for row ``j = inv^-1(k)``.
+
+    With three columns in ``U1`` the last is ``max(|a|, w)`` (the a-mass the kernels
+    need); with two, ``w`` itself already bounds ``a = w z`` (``0 <= z <= 1``).
+    """
+    n = Z.shape[0]
+    bound = U1.shape[1] == 3
+    for j in range(n):
+        k = inv[j]
+        a = Z[j, 0]
+        w = Z[j, 1]
+        U1[k, 0] = a
+        U1[k, 1] = w
+        if bound:
+            U1[k, 2] = max(abs(a), w)
+        R[k, 0] = Z[j, 2]
+        R[k, 1] = Z[j, 3]
+        R[k, 2] = Z[j, 4]
+
+
+@njit(cache=True)
+def _loss_terms(S0, S1, R, code, clip, deriv, U2, first):
+    """Loss sum; with ``deriv`` also ``U2 = [q g, q (1 - g), bound]`` and the first
+    gradient term."""
+    n = S0.shape[0]
+    total = 0.0
+    for k in range(n):
+        A = S0[k, 0]
+        B = S0[k, 1]
+        ok = B > _TINY
+        g = A / B if ok else R[k, 2]
+        z = R[k, 1]
+        c = R[k, 0]
+        if code == 0:
+            gc = min(max(g, clip), 1.0 - clip)
+            one_m = 1.0 - gc
+            if z == 1.0:  # one logarithm for the usual 0/1 outcome
+                total -= c * math.log(gc)
+            elif z == 0.0:
+                total -= c * math.log(one_m)
+            else:
+                total -= c * (z * math.log(gc) + (1.0 - z) * math.log(one_m))
+            dl = 0.0
+            if g > clip and g < 1.0 - clip:
+                dl = -(z - gc) / (gc * one_m)
+        else:
+            r = z - g
+            total += c * r * r
+            dl = -2.0 * r
+        if deriv:
+            q = c * dl / B if ok else 0.0
+            p0 = q * g
+            p1 = q - p0
+            U2[k, 0] = p0
+            U2[k, 1] = p1
+            U2[k, 2] = max(abs(p0), abs(p1))
+            first[k] = q * (S1[k, 0] - g * S1[k, 1]) if ok else 0.0
+    return total
+
+
+@njit(cache=True)
+def _combine(first, T1, U1, order, h, gv):
+    """``gv[order[k]] = (first_k + a_k T_k[q (1 - g)] - (w_k - a_k) T_k[q g]) / h``."""
+    for k in range(first.shape[0]):
+        a = U1[k, 0]
+        gv[order[k]] = (first[k] + a * T1[k, 1] - (U1[k, 1] - a) * T1[k, 0]) / h
+
+
+def loo_loss(v, Z, h, spec, *, loss, clip=0.0, order=None, gradient=True, method="auto"):
+    """Leave-one-out loss ``F`` and (optionally) ``dF/dv`` in two sorted kernel passes.
+
+    Parameters
+    ----------
+    v : float64 array (n,), finite
+        The index.
+    Z : float64 array (n, 5)
+        :func:`static_columns` of the outcome and weights.
+    h : float
+        Bandwidth.
+    spec : Kernel
+        A registered kernel (:data:`semiparam._kernels.KERNELS`).
+    loss : {"bernoulli", "squared"}
+    clip : float
+        The Bernoulli clip (ignored by the squared loss).
+    order : int array (n,), optional
+        A previous sorting permutation of ``v`` (the warm start).
+    gradient : bool
+    method : Gaussian method, as in :func:`semiparam._kernels.kernel_sums`.
+
+    Returns
+    -------
+    F : float
+    gv : ndarray (n,) or None
+        ``dF/dv`` in input order (a new array).
+    order : int64 ndarray (n,)
+        The permutation that sorts ``v``.
+    """
+    from . import sorted_sums  # the package's dispatcher (avoids an import cycle)
+
+    n = v.shape[0]
+    code = LOSSES[loss]
+    order, vs, inv = sort_index(v, order, tag="loo", check=False)
+    # the squared loss and the Gaussian's box cut-offs need a separate a-mass column
+    ncol = 2 if (code == 0 and spec.power > 0) else 3
+    U1 = scratch("loo_U1", (n, ncol))
+    R = scratch("loo_R", (n, 3))
+    _gather_static(Z, inv, U1, R)
+    S0, S1 = sorted_sums(vs, vs, U1, 2, h, spec, True, gradient, method)
+    U2 = scratch("loo_U2", (n, 3)) if gradient else scratch("loo_U2", (0, 3))
+    first = scratch("loo_first", (n,)) if gradient else scratch("loo_first", (0,))
+    F = _loss_terms(S0, S1, R, code, float(clip), gradient, U2, first)
+    if not gradient:
+        return F, None, order
+    _, T1 = sorted_sums(vs, vs, U2, 2, h, spec, False, True, method, guard=False)
+    gv = np.empty(n)
+    _combine(first, T1, U1, order, h, gv)
+    return F, gv, order
