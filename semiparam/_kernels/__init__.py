@@ -64,6 +64,10 @@ __all__ = [
 #: "auto" uses the exact Gaussian sums up to this n (both sides measured, docs/kernels.md)
 GAUSSIAN_AUTO_EXACT_MAX = 64
 
+#: ``loo_loss`` with the Gaussian: the exact dense pair loop up to this n (measured:
+#: 2x faster than "fast" at n = 100, 1.3x at 189, slower from about 250)
+LOO_DENSE_MAX = 240
+
 _METHODS = ("auto", "exact", "fast")
 
 
@@ -331,6 +335,8 @@ def loo_loss(v, Z, h, kernel, *, loss, clip=0.0, order=None, gradient=True, meth
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}; got {loss!r}.")
     v = np.ascontiguousarray(v, dtype=np.float64)
+    if method == "auto":  # the dense pair loop of :mod:`.loo` wins up to LOO_DENSE_MAX
+        method = "exact" if v.shape[0] <= LOO_DENSE_MAX else "fast"
     meth = _method(method, v.shape[0])
     return _loo_loss(v, Z, h, spec, loss=loss, clip=clip, order=order, gradient=gradient,
                      method=meth)

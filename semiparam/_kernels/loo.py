@@ -34,6 +34,10 @@ term by term, and the gradient needs only the absolute accuracy that remains,
 The first pass, which gives the objective's value, keeps the full relative accuracy
 contract of :mod:`semiparam._kernels`.
 
+With the Gaussian kernel and ``method="exact"`` (small ``n``) the sums are dense
+instead: every pair is visited once (``K`` even, ``K'`` odd), ``K'`` is stored for the
+second pass, and nothing is sorted.
+
 Losses (``loss`` codes): ``"bernoulli"``, ``-(z log g + (1 - z) log(1 - g))`` with ``g``
 clipped to ``[clip, 1 - clip]`` (flat, hence no gradient, outside); ``"squared"``,
 ``(z - g)^2``.
@@ -47,6 +51,7 @@ import numpy as np
 from numba import njit
 
 from ._common import scratch, sort_index
+from .gaussian import PHI0
 
 __all__ = ["LOSSES", "static_columns", "loo_loss"]
 
@@ -144,6 +149,91 @@ def _combine(first, T1, U1, order, h, gv):
         gv[order[k]] = (first[k] + a * T1[k, 1] - (U1[k, 1] - a) * T1[k, 0]) / h
 
 
+@njit(cache=True)
+def _gaussian_pairs(v, Z, h, deriv, S0, S1, KD):
+    """Pass 1 of the dense Gaussian path: every pair once (``K`` even, ``K'`` odd).
+
+    ``S0 = [A, B]``, ``S1 = [S1[a], S1[w]]`` (leave-one-out: the diagonal is never
+    visited) and, with ``deriv``, ``KD`` the packed ``K'(u_ij)`` for ``i < j``.
+    """
+    n = v.shape[0]
+    S0[:] = 0.0
+    S1[:] = 0.0
+    idx = 0
+    for i in range(n):
+        ai = Z[i, 0]
+        wi = Z[i, 1]
+        vi = v[i]
+        a0 = 0.0
+        b0 = 0.0
+        a1 = 0.0
+        b1 = 0.0
+        for j in range(i + 1, n):
+            u = (vi - v[j]) / h
+            e = PHI0 * math.exp(-0.5 * u * u)
+            aj = Z[j, 0]
+            wj = Z[j, 1]
+            a0 += e * aj
+            b0 += e * wj
+            S0[j, 0] += e * ai
+            S0[j, 1] += e * wi
+            if deriv:
+                d = -u * e
+                KD[idx] = d
+                idx += 1
+                a1 += d * aj
+                b1 += d * wj
+                S1[j, 0] -= d * ai
+                S1[j, 1] -= d * wi
+        S0[i, 0] += a0
+        S0[i, 1] += b0
+        if deriv:
+            S1[i, 0] += a1
+            S1[i, 1] += b1
+
+
+@njit(cache=True)
+def _gaussian_memory_term(KD, U2, first, Z, h, gv):
+    """Pass 2 of the dense Gaussian path from the stored ``K'`` and the gradient."""
+    n = first.shape[0]
+    T = np.zeros((n, 2))
+    idx = 0
+    for i in range(n):
+        p0i = U2[i, 0]
+        p1i = U2[i, 1]
+        t0 = 0.0
+        t1 = 0.0
+        for j in range(i + 1, n):
+            d = KD[idx]
+            idx += 1
+            t0 += d * U2[j, 0]
+            t1 += d * U2[j, 1]
+            T[j, 0] -= d * p0i
+            T[j, 1] -= d * p1i
+        T[i, 0] += t0
+        T[i, 1] += t1
+    for k in range(n):
+        a = Z[k, 0]
+        gv[k] = (first[k] + a * T[k, 1] - (Z[k, 1] - a) * T[k, 0]) / h
+
+
+def _dense_gaussian(v, Z, h, code, clip, gradient):
+    """Exact Gaussian loss and gradient from each pair once, no sorting (small ``n``)."""
+    n = v.shape[0]
+    S0 = np.empty((n, 2))
+    S1 = np.empty((n, 2))
+    KD = np.empty(n * (n - 1) // 2 if gradient else 0)
+    _gaussian_pairs(v, Z, h, gradient, S0, S1, KD)
+    U2 = np.empty((n, 3) if gradient else (0, 3))
+    first = np.empty(n if gradient else 0)
+    F = _loss_terms(S0, S1, np.ascontiguousarray(Z[:, 2:]), code, clip, gradient, U2, first)
+    if not gradient:
+        return F, None
+    gv = np.empty(n)
+    _gaussian_memory_term(KD, U2, first, Z, h, gv)
+    return F, gv
+
+
 def loo_loss(v, Z, h, spec, *, loss, clip=0.0, order=None, gradient=True, method="auto"):
     """Leave-one-out loss ``F`` and (optionally) ``dF/dv`` in two sorted kernel passes.
 
@@ -170,13 +260,17 @@ def loo_loss(v, Z, h, spec, *, loss, clip=0.0, order=None, gradient=True, method
     F : float
     gv : ndarray (n,) or None
         ``dF/dv`` in input order (a new array).
-    order : int64 ndarray (n,)
-        The permutation that sorts ``v``.
+    order : int64 ndarray (n,) or None
+        The permutation that sorts ``v`` (what was passed in, possibly None, from the
+        dense Gaussian path, which sorts nothing).
     """
     from . import sorted_sums  # the package's dispatcher (avoids an import cycle)
 
     n = v.shape[0]
     code = LOSSES[loss]
+    if spec.power == 0 and method == "exact":
+        F, gv = _dense_gaussian(v, Z, h, code, float(clip), gradient)
+        return F, gv, order
     order, vs, inv = sort_index(v, order, tag="loo", check=False)
     # the squared loss and the Gaussian's box cut-offs need a separate a-mass column
     ncol = 2 if (code == 0 and spec.power > 0) else 3
