@@ -28,7 +28,8 @@ the index between evaluations):
 2. *Bandwidth profile* (``"cv"``): along each pilot the objective is scanned on a
    geometric grid of bandwidths from 1 to 0.02 index standard deviations -- a
    continuation from a large bandwidth down -- and the three best grid points get local
-   searches.
+   searches (only the best one when there are no restarts, ``m = 0``: on large samples
+   the three runs ended at the same optimum).
 3. *Screened multistart*: ``3 m`` directions spread around the first pilot
    (``u * U(0, 2) + 1.5 mean|u| N(0, 1)`` coordinatewise) with log-uniform bandwidths
    in ``[0.02, 0.5]`` index standard deviations are scored by one evaluation each; the
@@ -52,12 +53,17 @@ objective on all rows, so they change where the search looks, never what is opti
 above 40 000 rows the search runs on a fixed subsample of 20 000 rows (its bandwidth
 rescaled by the ``n^(-1/5)`` rate), and with ``kernel="gaussian"`` above 1 500 rows it
 runs with the triweight kernel at the matching canonical bandwidth
-(``h_tri = 2.978 h``, Marron & Nolan 1988), whose sums cost ``O(n log n)``.
+(``h_tri = 2.978 h``, Marron & Nolan 1988), whose sums cost ``O(n log n)``.  With up to
+20 columns and a joint bandwidth the polish from a warm start is BFGS whose initial
+inverse Hessian is the warm problem's own, by central differences of its gradient
+(``2 d`` cheap evaluations) carried to this problem's coordinates: near-Newton steps
+from the first iteration, half the evaluations of a cold L-BFGS polish.
 
-Measured against a Nelder–Mead search that mimics np's (10 random starts, 25 000
-evaluations) on 17 small rugged data sets (birthwt subsamples, mixed discrete designs;
-gaussian kernel, np's clip), this search reached an objective at least as good on 12 to
-14 of them with about 1 100 evaluations, and a lower objective on average.
+Measured against a Nelder–Mead multistart that mimics np's (10 starts, about 9 000
+evaluations per data set; ``benchmarks/search_vs_np.py``), this search reached an
+objective at least as good on 16 of the 17 small rugged data sets it was tuned on and on
+7 of 12 held-out ones (birthwt subsamples lose most often: narrow optima at tiny
+bandwidths), with about a tenth of the evaluations; see ``docs/kleinspady.md``.
 
 References
 ----------
@@ -480,11 +486,11 @@ class _Search:
                 x = u if hr is None else self._bandwidth_scaled(Xs, w, u, hr)
                 scored.append((fval(x), x))
         scored.sort(key=lambda t: t[0])
+        m = auto_restarts(npos) if n_restarts == "auto" else int(n_restarts)
         pool = []
-        for _, x in scored[:_N_LOCAL]:
+        for _, x in scored[:_N_LOCAL if m > 0 else 1]:
             _pool_insert(pool, self.local(x, _SCREEN_ITER))
         # 3. screened multistart around the first pilot
-        m = auto_restarts(npos) if n_restarts == "auto" else int(n_restarts)
         u0 = pilots[0]
         cands = []
         for _ in range(_MS_SCREEN * m):
