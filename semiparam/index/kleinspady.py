@@ -242,8 +242,12 @@ class KleinSpadyClassifier(_LOOIndexMixin, BaseIndexClassifier):
         Bootstrap replicates (``cov_type="bootstrap"``).
     n_restarts : int or "auto", default="auto"
         Random starts of the deterministic global search (``m // 2`` basin-hopping moves
-        follow); ``"auto"``: ``min(16, 2400 // n)``.  Raise it on small, rugged problems
-        for a more thorough search (:mod:`semiparam.index._search`).
+        follow); ``"auto"``: ``min(16, 2400 // n)``.  More starts lower the objective
+        on average on small, rugged problems but do not make the search global: with
+        discrete regressors and a few hundred rows the objective has many narrow optima
+        at tiny bandwidths, and which one any multistart reaches is partly luck
+        (measured in ``docs/kleinspady.md``, section 2).  Compare values across several
+        settings when the last digit matters.
     max_iter : int, default=500
         Iteration cap of each quasi-Newton polish.
     tol : float, default=1e-9
