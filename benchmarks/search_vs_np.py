@@ -4,7 +4,9 @@ Objective (both searches): R np's Klein–Spady ``fval``, the mean negative leav
 Bernoulli log-likelihood with a Gaussian kernel, probabilities clipped to
 ``[sqrt(eps), 1 - sqrt(eps)]``, no trimming, unit weights
 (``LOOObjective(X, y, 1, kernel="gaussian", loss=BernoulliLoss(sqrt(eps)))`` at
-``gamma = beta / h`` on the raw design).  Lower is better.
+``gamma = beta / h`` on the raw design).  Lower is better.  With ``--estimator
+ichimura``: np's Ichimura ``fval``, the mean squared leave-one-out error ``(y - g_-i)^2``
+(``SquaredLoss``).
 
 Data sets (deterministic):
 
@@ -37,7 +39,9 @@ starts, total evaluations, CPU seconds.  Cached in benchmarks/.search_vs_np_cach
 
 Ours: ``KleinSpadyClassifier(kernel="gaussian", clip=sqrt(eps), trim=None,
 normalize="first", cov_type=None, n_restarts=m)`` for each m of ``--restarts``;
-fval = -loglik_loo_ / n, evaluations = n_evals_, CPU = time.process_time of the fit.
+fval = -loglik_loo_ / n, evaluations = n_evals_, CPU = time.process_time of the fit
+(Ichimura: ``IchimuraClassifier(kernel="gaussian", normalize="first", cov_type=None,
+n_restarts=m)``, fval = mse_loo_).
 "At least as good": ours <= np best + 1e-9; diff = ours - np best (negative: ours lower).
 """
 
@@ -53,8 +57,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from semiparam.index import KleinSpadyClassifier
-from semiparam.index._objective import BernoulliLoss, LOOObjective
+from semiparam.index import IchimuraClassifier, KleinSpadyClassifier
+from semiparam.index._objective import BernoulliLoss, LOOObjective, SquaredLoss
 from semiparam.links.families import get_link
 from semiparam.simulate import make_single_index
 
@@ -119,9 +123,11 @@ def heldout_datasets():
     return out
 
 
-def np_objective(X, y):
-    """np-mode objective ``F(gamma)`` (gamma = beta / h on the raw design)."""
-    return LOOObjective(X, y, np.ones(len(y)), kernel="gaussian", loss=BernoulliLoss(CLIP))
+def np_objective(X, y, estimator="kleinspady"):
+    """np-mode objective ``F(gamma)`` (gamma = beta / h on the raw design): Klein–Spady's
+    clipped Bernoulli loss, or Ichimura's squared error."""
+    loss = BernoulliLoss(CLIP) if estimator == "kleinspady" else SquaredLoss()
+    return LOOObjective(X, y, np.ones(len(y)), kernel="gaussian", loss=loss)
 
 
 def _pilot(X, y):
@@ -133,12 +139,12 @@ def _pilot(X, y):
     return beta
 
 
-def np_style_search(X, y, seed=NP_SEED):
+def np_style_search(X, y, seed=NP_SEED, estimator="kleinspady"):
     """R-np-style multistart Nelder–Mead (module docstring); returns a dict with the best
     ``fval``, ``beta`` (first = 1), ``h``, per-start ``fvals``, ``evals``, ``cpu``."""
     X, y = np.asarray(X, float), np.asarray(y, float)
     n, d = X.shape
-    obj = np_objective(X, y)
+    obj = np_objective(X, y, estimator)
     rng = np.random.default_rng(seed)
     b = _pilot(X, y)
     sd_v, sd_x = np.std(X @ b), X.std(axis=0)
@@ -174,15 +180,21 @@ def np_style_search(X, y, seed=NP_SEED):
             "cpu": time.process_time() - t0, "version": CACHE_VERSION}
 
 
-def fit_ours(X, y, n_restarts):
+def fit_ours(X, y, n_restarts, estimator="kleinspady"):
     """Our np-mode fit: ``(fval, evals, cpu seconds)``."""
-    est = KleinSpadyClassifier(kernel="gaussian", clip=CLIP, trim=None, normalize="first",
-                               cov_type=None, n_restarts=n_restarts)
+    if estimator == "kleinspady":
+        est = KleinSpadyClassifier(kernel="gaussian", clip=CLIP, trim=None, normalize="first",
+                                   cov_type=None, n_restarts=n_restarts)
+    else:
+        est = IchimuraClassifier(kernel="gaussian", normalize="first", cov_type=None,
+                                 n_restarts=n_restarts)
     t0 = time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(X, y)
-    return -est.loglik_loo_ / len(y), est.n_evals_, time.process_time() - t0
+    cpu = time.process_time() - t0
+    fval = -est.loglik_loo_ / len(y) if estimator == "kleinspady" else est.mse_loo_
+    return fval, est.n_evals_, cpu
 
 
 def _restarts(s):
@@ -196,7 +208,10 @@ def main(argv=None):
                     help='n_restarts settings, each "auto" or an int (default: auto)')
     ap.add_argument("--only", type=int, default=None, help="run only the first K data sets")
     ap.add_argument("--refresh", action="store_true", help="recompute the cached baseline")
+    ap.add_argument("--estimator", choices=["kleinspady", "ichimura"], default="kleinspady",
+                    help="whose objective (np's Klein-Spady or Ichimura fval)")
     args = ap.parse_args(argv)
+    est = args.estimator
 
     cache = json.loads(CACHE.read_text()) if CACHE.exists() else {}
     data = datasets()[: args.only]
@@ -208,22 +223,24 @@ def main(argv=None):
     summary = {m: [] for m in args.restarts}
     t_all = time.perf_counter()
     for name, X, y in data:
-        entry = cache.get(name)
+        key = name if est == "kleinspady" else f"{est}:{name}"
+        entry = cache.get(key)
         if args.refresh or entry is None or entry.get("version") != CACHE_VERSION:
-            entry = cache[name] = np_style_search(X, y)
+            entry = cache[key] = np_style_search(X, y, estimator=est)
             CACHE.write_text(json.dumps(cache, indent=1, sort_keys=True))
         line = (f"{name:<22}{len(y):>4}{X.shape[1]:>3}{entry['fval']:>11.6f}"
                 f"{entry['evals']:>9}{entry['cpu']:>7.1f}")
         for m in args.restarts:
-            fval, evals, cpu = fit_ours(X, y, m)
+            fval, evals, cpu = fit_ours(X, y, m, est)
             diff = fval - entry["fval"]
             summary[m].append((diff <= TOL_AS_GOOD, diff, cpu, evals))
             line += f" |{'':>7}{fval:>10.6f}{diff:>+11.2e}{evals:>6}{cpu:>6.2f}"
         print(line, flush=True)
     print("-" * len(head))
     k = len(data)
-    np_cpu = sum(cache[name]["cpu"] for name, _, _ in data)
-    np_ev = sum(cache[name]["evals"] for name, _, _ in data)
+    keys = [name if est == "kleinspady" else f"{est}:{name}" for name, _, _ in data]
+    np_cpu = sum(cache[key]["cpu"] for key in keys)
+    np_ev = sum(cache[key]["evals"] for key in keys)
     print(f"np-style baseline: {np_ev} evaluations, {np_cpu:.1f} CPU s in all")
     for m, rows in summary.items():
         ok, diff, cpu, ev = (np.array(c) for c in zip(*rows))
@@ -234,7 +251,7 @@ def main(argv=None):
             if sel.any() and held.any():
                 print(f"    {label}: at least as good on {int(ok[sel].sum())} of "
                       f"{int(sel.sum())}; mean diff {diff[sel].mean():+.4f}")
-    if any(name == "birthwt-n189-s4" for name, _, _ in data):
+    if est == "kleinspady" and any(name == "birthwt-n189-s4" for name, _, _ in data):
         runs = _birthwt()[2]["runs"]
         print("R np 0.70-6 on birthwt (all rows): " + ", ".join(
             f"nmulti={r['nmulti']} fval {r['fval']}" for r in runs))
