@@ -41,7 +41,7 @@ Ours: ``KleinSpadyClassifier(kernel="gaussian", clip=sqrt(eps), trim=None,
 normalize="first", cov_type=None, n_restarts=m)`` for each m of ``--restarts``;
 fval = -loglik_loo_ / n, evaluations = n_evals_, CPU = time.process_time of the fit
 (Ichimura: ``IchimuraClassifier(kernel="gaussian", normalize="first", cov_type=None,
-n_restarts=m)``, fval = mse_loo_).
+n_restarts=m)``, fval = mse_loo_); ``--simplex-starts s`` sets ``n_simplex_starts=s``.
 "At least as good": ours <= np best + 1e-9; diff = ours - np best (negative: ours lower).
 """
 
@@ -180,14 +180,14 @@ def np_style_search(X, y, seed=NP_SEED, estimator="kleinspady"):
             "cpu": time.process_time() - t0, "version": CACHE_VERSION}
 
 
-def fit_ours(X, y, n_restarts, estimator="kleinspady"):
+def fit_ours(X, y, n_restarts, estimator="kleinspady", n_simplex_starts=0):
     """Our np-mode fit: ``(fval, evals, cpu seconds)``."""
+    kw = dict(kernel="gaussian", normalize="first", cov_type=None, n_restarts=n_restarts,
+              n_simplex_starts=n_simplex_starts)
     if estimator == "kleinspady":
-        est = KleinSpadyClassifier(kernel="gaussian", clip=CLIP, trim=None, normalize="first",
-                                   cov_type=None, n_restarts=n_restarts)
+        est = KleinSpadyClassifier(clip=CLIP, trim=None, **kw)
     else:
-        est = IchimuraClassifier(kernel="gaussian", normalize="first", cov_type=None,
-                                 n_restarts=n_restarts)
+        est = IchimuraClassifier(**kw)
     t0 = time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -210,6 +210,8 @@ def main(argv=None):
     ap.add_argument("--refresh", action="store_true", help="recompute the cached baseline")
     ap.add_argument("--estimator", choices=["kleinspady", "ichimura"], default="kleinspady",
                     help="whose objective (np's Klein-Spady or Ichimura fval)")
+    ap.add_argument("--simplex-starts", type=int, default=0,
+                    help="n_simplex_starts of our fits (np-kind Nelder-Mead runs added)")
     args = ap.parse_args(argv)
     est = args.estimator
 
@@ -231,7 +233,7 @@ def main(argv=None):
         line = (f"{name:<22}{len(y):>4}{X.shape[1]:>3}{entry['fval']:>11.6f}"
                 f"{entry['evals']:>9}{entry['cpu']:>7.1f}")
         for m in args.restarts:
-            fval, evals, cpu = fit_ours(X, y, m, est)
+            fval, evals, cpu = fit_ours(X, y, m, est, args.simplex_starts)
             diff = fval - entry["fval"]
             summary[m].append((diff <= TOL_AS_GOOD, diff, cpu, evals))
             line += f" |{'':>7}{fval:>10.6f}{diff:>+11.2e}{evals:>6}{cpu:>6.2f}"

@@ -42,9 +42,19 @@ the index between evaluations):
 5. The best point is polished to ``tol``; a stop of L-BFGS on a failed line search (a
    kink: clipped probabilities, the Epanechnikov kernel's jump in ``K'``) is verified
    by probing coordinate steps, and counts as converged only if none descends.
+6. *Optional* (``n_simplex_starts = s > 0``), after the polish: ``s`` Nelder–Mead runs
+   of R np's kind (``(beta_2..beta_d, h)`` of the raw design with ``beta_1 = 1``, R
+   optim's initial simplex and tolerance, up to 2 500 evaluations each) from np's start
+   distribution (the first pilot at the normal-reference bandwidth, then ``b_j U(0, 2)``
+   plus small noise at ``U(0.5, 1.5) n^(-1/5)`` index sds).  On small rugged designs
+   this local method reaches deeper optima than L-BFGS per start (its coarse simplex
+   rolls over the narrow dips at tiny bandwidths), at ten times the evaluations.  The
+   best end point is polished and replaces the result only where it ends lower, so this
+   step never makes a fit worse.
 
-All random numbers come from ``numpy.random.default_rng(0)``: the search is
-deterministic and independent of ``random_state`` (which seeds the bootstrap only).
+All random numbers come from ``numpy.random.default_rng(0)`` (the optional simplex
+starts from ``default_rng(1)``): the search is deterministic and independent of
+``random_state`` (which seeds the bootstrap only).
 ``m`` (``n_restarts``) is ``"auto"`` by default: ``min(16, 2400 // n)`` (none from
 n = 2400 on, where objectives are smooth and evaluations dear).
 
@@ -116,6 +126,9 @@ _SUB_MIN = 40_000
 _SUB_SIZE = 20_000
 #: Gaussian kernel above this many rows: search with the triweight surrogate first
 _SURROGATE_MIN = 1_500
+#: Nelder–Mead runs of ``n_simplex_starts``: evaluation cap and R optim's relative tolerance
+_NM_MAXFEV = 2500
+_NM_RELTOL = 1.5e-8
 #: warm starts carry a finite-difference Hessian to the polish up to this many columns
 _HESS_MAX_D = 20
 #: canonical-bandwidth ratio triweight / Gaussian (Marron & Nolan 1988)
@@ -356,7 +369,7 @@ def _subsample(w, m):
 
 
 def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_restarts,
-                   binary=True, start=None, pilots=None):
+                   binary=True, start=None, pilots=None, n_simplex_starts=0):
     """Unchecked core of the leave-one-out kernel index estimators.
 
     Parameters
@@ -382,13 +395,15 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
         bootstrap, and the warm starts of large problems).
     pilots : list of ndarray, optional
         :func:`pilot_directions` of these very ``X, z, w`` when the caller has them.
+    n_simplex_starts : int
+        Nelder–Mead runs in R np's parametrisation added to the search (step 6).
 
     Returns
     -------
     CoreFit
     """
     kw = dict(loss=loss, trim=trim, max_iter=max_iter, tol=tol, n_restarts=n_restarts,
-              binary=binary)
+              binary=binary, n_simplex_starts=n_simplex_starts)
     npos = int(np.count_nonzero(w > 0))
     Xs, mean, sd = _standardise(X, w)
     if pilots is None:
@@ -445,6 +460,14 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
         x0 = search.run(Xs, w, pilots, k, n_restarts, npos).x
     best, it, converged = _polish(fg, fval, x0, max_iter, tol, hess_inv=hess_inv)
     search.n_iter += it
+    if start is None and k is None and n_simplex_starts > 0:
+        # 6. np's own local search; kept only where it ends lower, so it never hurts
+        alt = search.simplex_search(Xs, w, pilots[0], sd, npos, n_simplex_starts)
+        if alt.fun < best.fun:
+            polished, it, conv = _polish(fg, fval, alt.x, max_iter, tol)
+            search.n_iter += it
+            if polished.fun < best.fun:
+                best, converged = polished, conv
     gamma = to_gamma(best.x)
     if _cov(Xs @ gamma, z, w) < 0:  # the objective is even in gamma: fix the sign
         gamma = -gamma
@@ -475,6 +498,43 @@ class _Search:
 
     def _bandwidth_scaled(self, Xs, w, u, h_rel):
         return u / (h_rel * max(weighted_sd(Xs @ u, w), 1e-300))
+
+    def simplex(self, x, sd, maxfev=_NM_MAXFEV):
+        """R np's local search from ``x``: Nelder–Mead over ``(beta_2..beta_d, h)`` of the
+        *raw* design with ``beta_1 = 1`` (``x`` is standardised; ``sd`` the column sds),
+        R optim's initial simplex (every coordinate stepped by 10% of the largest) and
+        relative tolerance.  Returns the end point, standardised."""
+        g = x / sd
+        j = 0 if g[0] != 0 else int(np.argmax(np.abs(g)))
+        g = g if g[j] > 0 else -g  # the objective is even in the index
+        beta, h = g / g[j], 1.0 / g[j]
+
+        def f(p):
+            if not p[-1] > 0:
+                return np.inf
+            return self.fval(np.insert(p[:-1], j, 1.0) / p[-1] * sd)
+
+        p0 = np.append(np.delete(beta, j), h)
+        step = 0.1 * np.max(np.abs(p0))
+        f0 = f(p0)
+        res = minimize(f, p0, method="Nelder-Mead", options={
+            "initial_simplex": np.vstack([p0, p0 + step * np.eye(p0.size)]),
+            "maxfev": int(maxfev), "xatol": 1e-10, "fatol": _NM_RELTOL * (abs(f0) + _NM_RELTOL)})
+        p = res.x if np.isfinite(res.fun) and p0.size else p0
+        return np.insert(p[:-1], j, 1.0) / p[-1] * sd
+
+    def _simplex_starts(self, Xs, w, u0, sd, npos, count):
+        """np's start distribution (its own stream): the pilot at the normal-reference
+        bandwidth, then ``beta_j = b_j U(0, 2) + N(0, (0.2 sd(X b))^2)`` (standardised
+        coordinates) at ``h = U(0.5, 1.5) n^(-1/5)`` index sds."""
+        rng = np.random.default_rng(_SEED + 1)
+        sdv = weighted_sd(Xs @ u0, w)
+        d = u0.size
+        out = [self._bandwidth_scaled(Xs, w, u0, 1.059 * npos ** -0.2)]
+        while len(out) < count:
+            u = u0 * rng.uniform(0.0, 2.0, d) + 0.2 * sdv * rng.standard_normal(d)
+            out.append(self._bandwidth_scaled(Xs, w, u, rng.uniform(0.5, 1.5) * npos ** -0.2))
+        return out[:count]
 
     def run(self, Xs, w, pilots, k, n_restarts, npos):
         fval, rng, d = self.fval, self.rng, Xs.shape[1]
@@ -520,6 +580,16 @@ class _Search:
             if len(pool) < _POOL or res.fun < pool[-1].fun:
                 _pool_insert(pool, self.local(res.x, _SCREEN_ITER))
         return pool[0]
+
+    def simplex_search(self, Xs, w, u0, sd, npos, count):
+        """Step 6: ``count`` Nelder–Mead runs of np's kind; the best end point, after a
+        short L-BFGS run."""
+        best = None
+        for x in self._simplex_starts(Xs, w, u0, sd, npos, count):
+            res = self.local(self.simplex(x, sd), _SCREEN_ITER)
+            if best is None or res.fun < best.fun:
+                best = res
+        return best
 
 def _flatness(core):
     """(gain, threshold): log-likelihood gain of the fitted link over a constant one.

@@ -64,6 +64,9 @@ _PARAMS_DOC = """
     n_restarts : int or "auto", default="auto"
         Random starts of the deterministic global search (``"auto"``:
         ``min(16, 2400 // n)``).
+    n_simplex_starts : int, default=0
+        Nelder–Mead runs of R np's kind added to the search (as in
+        :class:`~semiparam.index.KleinSpadyClassifier`).
     max_iter : int, default=500
         Iteration cap of each quasi-Newton polish.
     tol : float, default=1e-9
@@ -97,14 +100,15 @@ class _IchimuraMixin(_LOOIndexMixin):
     }
 
     def __init__(self, *, kernel="epanechnikov", bandwidth="cv", normalize="unit",
-                 cov_type="sandwich", n_bootstrap=200, n_restarts="auto", max_iter=500,
-                 tol=1e-9, random_state=None):
+                 cov_type="sandwich", n_bootstrap=200, n_restarts="auto", n_simplex_starts=0,
+                 max_iter=500, tol=1e-9, random_state=None):
         self.kernel = kernel
         self.bandwidth = bandwidth
         self.normalize = normalize
         self.cov_type = cov_type
         self.n_bootstrap = n_bootstrap
         self.n_restarts = n_restarts
+        self.n_simplex_starts = n_simplex_starts
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state

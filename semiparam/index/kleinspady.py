@@ -106,6 +106,7 @@ class _LOOIndexMixin:
             X, z, w, kernel=self.kernel, loss=self._loss(), bandwidth=self.bandwidth,
             trim=getattr(self, "trim", None), max_iter=self.max_iter, tol=self.tol,
             n_restarts=self.n_restarts, binary=self._binary_outcome, start=start,
+            n_simplex_starts=self.n_simplex_starts,
         )
 
     def _fit_common(self, X, z, w, link_target=None):
@@ -207,6 +208,7 @@ _COMMON_CONSTRAINTS = {
     "normalize": [Options({"unit", "first"})],
     "n_bootstrap": [Interval(Integral, 2, None)],
     "n_restarts": [Interval(Integral, 0, None), Options({"auto"})],
+    "n_simplex_starts": [Interval(Integral, 0, None)],
     "max_iter": [Interval(Integral, 1, None)],
     "tol": [Interval(Real, 0, None, closed="neither")],
     "random_state": [NoneOK(), Interval(Integral, 0, None), InstanceOf(np.random.Generator)],
@@ -248,6 +250,14 @@ class KleinSpadyClassifier(_LOOIndexMixin, BaseIndexClassifier):
         at tiny bandwidths, and which one any multistart reaches is partly luck
         (measured in ``docs/kleinspady.md``, section 2).  Compare values across several
         settings when the last digit matters.
+    n_simplex_starts : int, default=0
+        Nelder–Mead runs of R np's own kind (its parametrisation, simplex, tolerance and
+        start distribution) added to the search (``bandwidth="cv"`` only).  Each costs
+        1 000-2 500 evaluations (0.2-0.5 s at n = 150); the best end point replaces the
+        fit only where it is lower, so more starts never make a fit worse.  With 10 the
+        fit matched or beat an np-style 10-start search on 24 of 29 small rugged data
+        sets, against 23 of 29 without, at about seven times the CPU
+        (``docs/kleinspady.md``, section 2).
     max_iter : int, default=500
         Iteration cap of each quasi-Newton polish.
     tol : float, default=1e-9
@@ -305,7 +315,7 @@ class KleinSpadyClassifier(_LOOIndexMixin, BaseIndexClassifier):
 
     def __init__(self, *, kernel="epanechnikov", bandwidth="cv", trim=None, clip=1e-6,
                  normalize="unit", cov_type="efficient", n_bootstrap=200, n_restarts="auto",
-                 max_iter=500, tol=1e-9, random_state=None):
+                 n_simplex_starts=0, max_iter=500, tol=1e-9, random_state=None):
         self.kernel = kernel
         self.bandwidth = bandwidth
         self.trim = trim
@@ -314,6 +324,7 @@ class KleinSpadyClassifier(_LOOIndexMixin, BaseIndexClassifier):
         self.cov_type = cov_type
         self.n_bootstrap = n_bootstrap
         self.n_restarts = n_restarts
+        self.n_simplex_starts = n_simplex_starts
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
