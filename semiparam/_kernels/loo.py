@@ -193,10 +193,10 @@ def _gaussian_pairs(v, Z, h, deriv, S0, S1, KD):
 
 
 @njit(cache=True)
-def _gaussian_memory_term(KD, U2, first, Z, h, gv):
-    """Pass 2 of the dense Gaussian path from the stored ``K'`` and the gradient."""
-    n = first.shape[0]
-    T = np.zeros((n, 2))
+def _gaussian_memory_sums(KD, U2, T):
+    """Pass 2 of the dense Gaussian path from the stored ``K'``: ``T = [T[q g], T[q (1-g)]]``."""
+    n = U2.shape[0]
+    T[:] = 0.0
     idx = 0
     for i in range(n):
         p0i = U2[i, 0]
@@ -212,9 +212,6 @@ def _gaussian_memory_term(KD, U2, first, Z, h, gv):
             T[j, 1] -= d * p1i
         T[i, 0] += t0
         T[i, 1] += t1
-    for k in range(n):
-        a = Z[k, 0]
-        gv[k] = (first[k] + a * T[k, 1] - (Z[k, 1] - a) * T[k, 0]) / h
 
 
 def _dense_gaussian(v, Z, h, code, clip, gradient):
@@ -229,8 +226,10 @@ def _dense_gaussian(v, Z, h, code, clip, gradient):
     F = _loss_terms(S0, S1, np.ascontiguousarray(Z[:, 2:]), code, clip, gradient, U2, first)
     if not gradient:
         return F, None
+    T = np.empty((n, 2))
+    _gaussian_memory_sums(KD, U2, T)
     gv = np.empty(n)
-    _gaussian_memory_term(KD, U2, first, Z, h, gv)
+    _combine(first, T, Z, np.arange(n), h, gv)  # Z's first columns are [a, w], in order
     return F, gv
 
 

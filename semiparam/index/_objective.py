@@ -72,6 +72,9 @@ class BernoulliLoss:
 
     This is exactly the term of R np's Klein–Spady objective (``clip = sqrt(eps)``).
     The clip is flat outside ``[clip, 1 - clip]``, so clipped rows carry no gradient.
+    The objective's value and gradient run in the fused kernel
+    (:func:`semiparam._kernels.loo_loss`, loss ``name``); these NumPy methods serve the
+    null objective and inference.
     """
 
     name = "bernoulli"
@@ -85,19 +88,6 @@ class BernoulliLoss:
     def value(self, z, g):
         gc = self._clip(g)
         return -(z * np.log(gc) + (1.0 - z) * np.log(1.0 - gc))
-
-    def grad(self, z, g):
-        """d loss / d g (zero where the clip is active)."""
-        return self.value_and_grad(z, g)[1]
-
-    def value_and_grad(self, z, g):
-        """``(loss, d loss / d g)`` in one pass."""
-        gc = np.clip(g, self.clip, 1.0 - self.clip)
-        one_m = 1.0 - gc
-        val = -(z * np.log(gc) + (1.0 - z) * np.log(one_m))
-        grad = -(z - gc) / (gc * one_m)
-        grad[(g <= self.clip) | (g >= 1.0 - self.clip)] = 0.0
-        return val, grad
 
     def score_weight(self, z, g):
         """``(z - g) / (g (1 - g))`` at the clipped ``g`` (the efficient score's factor)."""
@@ -117,13 +107,6 @@ class SquaredLoss:
 
     def value(self, z, g):
         return (z - g) ** 2
-
-    def grad(self, z, g):
-        return -2.0 * (z - g)
-
-    def value_and_grad(self, z, g):
-        r = z - g
-        return r * r, -2.0 * r
 
     def score_weight(self, z, g):
         return z - g
