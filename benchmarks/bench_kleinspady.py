@@ -143,7 +143,7 @@ def bench_np_mode(sizes, repeat=1):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 est = KleinSpadyClassifier(kernel="gaussian", clip=SQRT_EPS, trim=None,
-                                           normalize="first", cov_type=None)
+                                           normalize="first", cov_type=None, min_bandwidth=0)
                 c0, w0 = time.process_time(), time.perf_counter()
                 est.fit(X, y)
                 cpu = min(cpu, time.process_time() - c0)

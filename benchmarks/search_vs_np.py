@@ -37,7 +37,7 @@ as R's would: a baseline at least as strong as np's.  Recorded: best fval of the
 starts, total evaluations, CPU seconds.  Cached in benchmarks/.search_vs_np_cache.json
 (keyed by data set name; ``--refresh`` recomputes).
 
-Ours: ``KleinSpadyClassifier(kernel="gaussian", clip=sqrt(eps), trim=None,
+Ours: ``KleinSpadyClassifier(kernel="gaussian", clip=sqrt(eps), trim=None, min_bandwidth=0,
 normalize="first", cov_type=None, n_restarts=m)`` for each m of ``--restarts``;
 fval = -loglik_loo_ / n, evaluations = n_evals_, CPU = time.process_time of the fit
 (Ichimura: ``IchimuraClassifier(kernel="gaussian", normalize="first", cov_type=None,
@@ -183,7 +183,7 @@ def np_style_search(X, y, seed=NP_SEED, estimator="kleinspady"):
 def fit_ours(X, y, n_restarts, estimator="kleinspady", n_simplex_starts=0):
     """Our np-mode fit: ``(fval, evals, cpu seconds)``."""
     kw = dict(kernel="gaussian", normalize="first", cov_type=None, n_restarts=n_restarts,
-              n_simplex_starts=n_simplex_starts)
+              n_simplex_starts=n_simplex_starts, min_bandwidth=0)
     if estimator == "kleinspady":
         est = KleinSpadyClassifier(clip=CLIP, trim=None, **kw)
     else:

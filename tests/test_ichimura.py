@@ -76,15 +76,19 @@ def test_regressor_is_equivariant_to_affine_maps_of_y():
 
 
 def test_recovery_improves_with_n():
-    """Median angle over 3 seeds, cauchit link, binary outcome: n = 500 -> 2000 -> 8000."""
+    """Median angle over 8 seeds, cauchit link, binary outcome: n = 500 -> 2000 -> 8000.
+
+    The root-n rate predicts a factor 4 from 500 to 8000 rows; at least 2 is asserted
+    (measured with the default floored search: 2.86, 1.93, 1.17 degrees)."""
     truth = np.array([1.0, -1.0, 0.5])
     med = []
     for n in (500, 2000, 8000):
         angles = []
-        for seed in range(3):
+        for seed in range(8):
             X, y = make_single_index(n, truth, link="cauchit", scale=1.5, random_state=seed + n)
             angles.append(angle(IchimuraClassifier(cov_type=None).fit(X, y).coef_, truth))
         med.append(np.median(angles))
+    assert med[2] < med[1] < med[0], med
     assert med[2] < med[0] / 2, med
 
 

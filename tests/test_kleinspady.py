@@ -287,7 +287,7 @@ def test_simplex_starts_never_hurt():
     df = pd.read_csv(Path(__file__).parent / "reference" / "birthwt_np.csv")
     rows = np.sort(np.random.default_rng(10).choice(len(df), 100, replace=False))
     X, y = df.iloc[rows, 1:].to_numpy(float), df.iloc[rows, 0].to_numpy(float)
-    kw = dict(kernel="gaussian", clip=np.sqrt(np.finfo(float).eps), trim=None,
+    kw = dict(kernel="gaussian", clip=np.sqrt(np.finfo(float).eps), trim=None, min_bandwidth=0,
               normalize="first", cov_type=None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -92,8 +92,9 @@ class TestKleinSpadyNp(CheckNpObjective):
         assert abs(ours - run["fval"]) < 1e-7
 
     def _np_mode(self):
+        # np's search: joint cross-validation with no bandwidth floor (min_bandwidth=0)
         return KleinSpadyClassifier(kernel="gaussian", trim=None, clip=SQRT_EPS,
-                                    normalize="first", cov_type=None)
+                                    normalize="first", cov_type=None, min_bandwidth=0)
 
     def test_fit_at_least_as_good_as_np(self):
         best_np = min(r["fval"] for r in self.ref["runs"])
@@ -130,7 +131,8 @@ class TestIchimuraNp(CheckNpObjective):
     brute = staticmethod(brute_np_ichimura_fval)
 
     def test_fit_at_least_as_good_as_np(self):
-        est = IchimuraClassifier(kernel="gaussian", normalize="first", cov_type=None)
+        est = IchimuraClassifier(kernel="gaussian", normalize="first", cov_type=None,
+                                 min_bandwidth=0)
         est.fit(self.X, self.y)
         assert est.mse_loo_ <= self.ref["runs"][0]["fval"]
         brute = brute_np_ichimura_fval(self.X.to_numpy(float), self.y, est.coef_, est.bandwidth_)

@@ -62,6 +62,7 @@ __all__ = [
     "SquaredLoss",
     "LOOObjective",
     "RelativeBandwidthObjective",
+    "FlooredBandwidthObjective",
     "weighted_sd",
 ]
 
@@ -282,3 +283,60 @@ class RelativeBandwidthObjective:
         ds = self.k * w * (v0 - m) / (sw * sd)
         gv0 = gv / s - (gv @ v0) / (s * s) * ds
         return F, X.T @ gv0
+
+
+class FlooredBandwidthObjective:
+    """``(theta, rho) -> F(X theta / (k sd_w(X theta)))`` with ``k = floor (1 + e^rho)``.
+
+    Joint cross-validation of direction and bandwidth with the bandwidth (in index
+    standard deviations) kept above ``floor``: ``theta`` carries the direction only (the
+    value is invariant to its scale, the gradient orthogonal to it) and ``rho`` the
+    bandwidth's excess over the floor.  With ``v0 = X theta``, ``v = v0 / (k sd(v0))``:
+    ``dF/drho = -(dF/dv . v) sigma(rho)`` (``dk/drho = k sigma(rho)``).
+    """
+
+    def __init__(self, objective: LOOObjective, floor: float):
+        self.obj = objective
+        self.floor = float(floor)
+
+    def k(self, rho):
+        return self.floor * np.exp(np.logaddexp(0.0, rho))
+
+    def gamma(self, x):
+        """The bandwidth-1 parameter with the same objective value."""
+        theta = np.asarray(x[:-1], dtype=float)
+        return theta / (self.k(x[-1]) * weighted_sd(self.obj.X @ theta, self.obj.w))
+
+    def encode(self, gamma, margin=1e-3):
+        """The point ``(theta, rho)`` of a bandwidth-1 ``gamma`` (at the floor if below it)."""
+        gamma = np.asarray(gamma, dtype=float)
+        sdv = weighted_sd(self.obj.X @ gamma, self.obj.w)
+        h_rel = 1.0 / sdv if sdv > 0 else np.inf
+        excess = max(h_rel / self.floor - 1.0, margin) if np.isfinite(h_rel) else 1e6
+        return np.append(gamma * sdv if sdv > 0 else gamma, np.log(excess))
+
+    def value(self, x):
+        return self.obj.value(self.gamma(x))
+
+    def value_and_grad(self, x):
+        X, w = self.obj.X, self.obj.w
+        theta, rho = x[:-1], float(x[-1])
+        v0 = X @ theta
+        sw = w.sum()
+        m = (w @ v0) / sw
+        sd = np.sqrt(max((w @ (v0 - m) ** 2) / sw, 0.0))
+        k = float(self.k(rho))
+        s = k * sd
+        if not (s > 0 and np.isfinite(s)):
+            return np.inf, np.zeros_like(x)
+        v = v0 / s
+        F, gv = self.obj.value_grad_v(v)
+        ds = k * w * (v0 - m) / (sw * sd)
+        gv0 = gv / s - (gv @ v0) / (s * s) * ds
+        drho = -(gv @ v) * float(special_expit(rho))
+        return F, np.append(X.T @ gv0, drho)
+
+
+def special_expit(r):
+    """Logistic function, overflow-free."""
+    return 0.5 * (1.0 + np.tanh(0.5 * r))

@@ -94,10 +94,17 @@ import numpy as np
 from scipy import special
 from scipy.optimize import minimize
 
+from .. import _kernels
 from ..links.kernel import rule_of_thumb_bandwidth
-from ._objective import BernoulliLoss, LOOObjective, RelativeBandwidthObjective, weighted_sd
+from ._objective import (
+    BernoulliLoss,
+    FlooredBandwidthObjective,
+    LOOObjective,
+    RelativeBandwidthObjective,
+    weighted_sd,
+)
 
-__all__ = ["CoreFit", "fit_index_core", "pilot_directions", "auto_restarts"]
+__all__ = ["CoreFit", "fit_index_core", "pilot_directions", "auto_restarts", "bandwidth_floor"]
 
 #: relative bandwidth grid of the profile scan (standard deviations of the index)
 _PROFILE_GRID = np.geomspace(1.0, 0.02, 12)
@@ -131,6 +138,10 @@ _NM_MAXFEV = 2500
 _NM_RELTOL = 1.5e-8
 #: warm starts carry a finite-difference Hessian to the polish up to this many columns
 _HESS_MAX_D = 20
+#: cross-fitted choice among optima (sound mode): up to this many rows, folds, iterations
+_CROSSFIT_MAX = 5_000
+_CROSSFIT_FOLDS = 5
+_CROSSFIT_ITER = 40
 #: canonical-bandwidth ratio triweight / Gaussian (Marron & Nolan 1988)
 _TRI_PER_GAUSS = ((350 / 429) / (1 / 9) ** 2) ** 0.2 / ((0.5 / np.pi**0.5) / 1.0) ** 0.2
 
@@ -368,8 +379,19 @@ def _subsample(w, m):
     return np.sort(pos[perm[:m]])
 
 
+def bandwidth_floor(n: float, kernel: str, factor: float = 0.5) -> float:
+    """Smallest cross-validated bandwidth (index standard deviations) of the default search.
+
+    ``factor * 1.06 n^(-1/6)`` (``factor`` 0.5) carried to ``kernel`` by canonical bandwidths (as
+    :func:`~semiparam.links.kernel.rule_of_thumb_bandwidth`): Klein and Spady's theory
+    asks the bandwidth to shrink no faster than ``n^(-1/6)``; the constant is the
+    normal-reference one.  Measured in ``docs/soundness.md``.
+    """
+    return float(factor) * rule_of_thumb_bandwidth(1.0, n, kernel) * float(n) ** (0.2 - 1 / 6)
+
+
 def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_restarts,
-                   binary=True, start=None, pilots=None, n_simplex_starts=0):
+                   binary=True, start=None, pilots=None, n_simplex_starts=0, floor=0.0):
     """Unchecked core of the leave-one-out kernel index estimators.
 
     Parameters
@@ -397,6 +419,9 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
         :func:`pilot_directions` of these very ``X, z, w`` when the caller has them.
     n_simplex_starts : int
         Nelder–Mead runs in R np's parametrisation added to the search (step 6).
+    floor : float
+        With ``bandwidth="cv"``: the smallest bandwidth (index standard deviations) the
+        search may choose (:class:`FlooredBandwidthObjective`); 0 for none (R np).
 
     Returns
     -------
@@ -404,6 +429,7 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
     """
     kw = dict(loss=loss, trim=trim, max_iter=max_iter, tol=tol, n_restarts=n_restarts,
               binary=binary, n_simplex_starts=n_simplex_starts)
+    floor = float(floor) if bandwidth == "cv" else 0.0
     npos = int(np.count_nonzero(w > 0))
     Xs, mean, sd = _standardise(X, w)
     if pilots is None:
@@ -411,14 +437,17 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
     pre = None
     if start is None and npos > _SUB_MIN:
         sub = _subsample(w, _SUB_SIZE)
-        pre = fit_index_core(X[sub], z[sub], w[sub], kernel=kernel, bandwidth=bandwidth, **kw)
+        sub_floor = floor * (npos / _SUB_SIZE) ** (1 / 6)
+        pre = fit_index_core(X[sub], z[sub], w[sub], kernel=kernel, bandwidth=bandwidth,
+                             floor=sub_floor, **kw)
         scale = (npos / _SUB_SIZE) ** 0.2 if bandwidth == "cv" else 1.0
     elif start is None and kernel == "gaussian" and npos > _SURROGATE_MIN:
         if bandwidth == "silverman":
             bw = rule_of_thumb_bandwidth(1.0, npos, "gaussian") * _TRI_PER_GAUSS
         else:
             bw = bandwidth if isinstance(bandwidth, str) else bandwidth * _TRI_PER_GAUSS
-        pre = fit_index_core(X, z, w, kernel="triweight", bandwidth=bw, pilots=pilots, **kw)
+        pre = fit_index_core(X, z, w, kernel="triweight", bandwidth=bw, pilots=pilots,
+                             floor=floor * _TRI_PER_GAUSS, **kw)
         scale = _TRI_PER_GAUSS if bandwidth == "cv" else 1.0
     hess_inv = None
     if pre is not None:
@@ -440,26 +469,40 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
         lo, hi = _weighted_quantiles(v0, w, [trim, 1.0 - trim])
         mask = (v0 >= lo) & (v0 <= hi)
     obj = LOOObjective(Xs, z, w, kernel=kernel, loss=loss, mask=mask)
+    fobj = None
     if bandwidth == "cv":
         k = None
         fg, fval = obj.value_and_grad, obj.value
 
         def to_gamma(x):
             return x
+        if floor > 0 and hess_inv is None:
+            fobj = FlooredBandwidthObjective(obj, floor)
+            fg, fval, to_gamma = fobj.value_and_grad, fobj.value, fobj.gamma
     else:
         k = (rule_of_thumb_bandwidth(1.0, npos, kernel) if bandwidth == "silverman"
              else float(bandwidth))
         robj = RelativeBandwidthObjective(obj, k)
         fg, fval, to_gamma = robj.value_and_grad, robj.value, robj.gamma
 
-    search = _Search(fg, fval, max_iter)
+    search = _Search(fg, fval, max_iter, fobj, obj.value)
     if start is not None:  # only the polish, straight from the start
         x0 = np.asarray(start, dtype=float) * sd
-        x0 = x0 / np.linalg.norm(x0) if k is not None else x0
+        x0 = x0 / np.linalg.norm(x0) if k is not None else search.encode(x0)
     else:
         x0 = search.run(Xs, w, pilots, k, n_restarts, npos).x
+        if fobj is not None and npos <= _CROSSFIT_MAX:
+            # 5'. among distinct optima, the one whose direction predicts held-out folds
+            cands = [r.x for r in search.pilot_locals] + [r.x for r in search.pool]
+            x0 = crossfit_choice(cands, fobj, Xs, z, w, kernel, loss, floor, search)
     best, it, converged = _polish(fg, fval, x0, max_iter, tol, hess_inv=hess_inv)
     search.n_iter += it
+    if floor > 0 and fobj is None and 1.0 / weighted_sd(Xs @ best.x, w) < floor:
+        # the warm start's polish went below the floor: polish again, floored
+        fobj = FlooredBandwidthObjective(obj, floor)
+        fg, fval, to_gamma = fobj.value_and_grad, fobj.value, fobj.gamma
+        best, it, converged = _polish(fg, fval, fobj.encode(best.x), max_iter, tol)
+        search.n_iter += it
     if start is None and k is None and n_simplex_starts > 0:
         # 6. np's own local search; kept only where it ends lower, so it never hurts
         alt = search.simplex_search(Xs, w, pilots[0], sd, npos, n_simplex_starts)
@@ -472,7 +515,9 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
     if _cov(Xs @ gamma, z, w) < 0:  # the objective is even in gamma: fix the sign
         gamma = -gamma
     sdv = weighted_sd(Xs @ gamma, w)
-    fun = float(best.fun)
+    # the reported value is the objective at the returned point, evaluated afresh
+    # (L-BFGS-B can hand back the value of its last line-search trial)
+    fun = float(obj.value(gamma))
     return CoreFit(
         direction=gamma / sd, gamma_std=gamma, mean=mean, sd=sd, fun=fun,
         null_fun=obj.null_value(), loss_sum=fun * obj.csum,
@@ -486,10 +531,19 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
 class _Search:
     """The global search of the module docstring (steps 2-4) on one objective."""
 
-    def __init__(self, fg, fval, max_iter):
+    def __init__(self, fg, fval, max_iter, floored=None, fval_gamma=None):
         self.fg, self.fval, self.max_iter = fg, fval, max_iter
+        self.fval_gamma = fval if fval_gamma is None else fval_gamma  # np's simplex
+        self.floored = floored  # a FlooredBandwidthObjective, or None (gamma coordinates)
         self.n_iter = 0
         self.rng = np.random.default_rng(_SEED)
+
+    def _gamma(self, x):
+        return x if self.floored is None else self.floored.gamma(x)
+
+    def encode(self, gamma):
+        """Search coordinates of a bandwidth-1 ``gamma``."""
+        return gamma if self.floored is None else self.floored.encode(gamma)
 
     def local(self, x0, iters, ftol=_SCREEN_TOL, gtol=_SCREEN_TOL):
         res = _lbfgs(self.fg, x0, min(self.max_iter, iters), ftol, gtol)
@@ -497,7 +551,9 @@ class _Search:
         return res
 
     def _bandwidth_scaled(self, Xs, w, u, h_rel):
-        return u / (h_rel * max(weighted_sd(Xs @ u, w), 1e-300))
+        if self.floored is not None:
+            h_rel = max(h_rel, self.floored.floor)
+        return self.encode(u / (h_rel * max(weighted_sd(Xs @ u, w), 1e-300)))
 
     def simplex(self, x, sd, maxfev=_NM_MAXFEV):
         """R np's local search from ``x``: Nelder–Mead over ``(beta_2..beta_d, h)`` of the
@@ -512,7 +568,7 @@ class _Search:
         def f(p):
             if not p[-1] > 0:
                 return np.inf
-            return self.fval(np.insert(p[:-1], j, 1.0) / p[-1] * sd)
+            return self.fval_gamma(np.insert(p[:-1], j, 1.0) / p[-1] * sd)
 
         p0 = np.append(np.delete(beta, j), h)
         step = 0.1 * np.max(np.abs(p0))
@@ -539,17 +595,36 @@ class _Search:
     def run(self, Xs, w, pilots, k, n_restarts, npos):
         fval, rng, d = self.fval, self.rng, Xs.shape[1]
         # 2. bandwidth profile along the pilots
-        scored = []
+        scored, by_pilot = [], []
+        profile = _PROFILE_GRID
+        if self.floored is not None:
+            f = self.floored.floor
+            profile = np.r_[_PROFILE_GRID[_PROFILE_GRID > 1.05 * f], 1.05 * f]
         for u in pilots:
-            grid = _PROFILE_GRID if k is None else (None,)
+            grid = profile if k is None else (None,)
+            mine = []
             for hr in grid:
                 x = u if hr is None else self._bandwidth_scaled(Xs, w, u, hr)
-                scored.append((fval(x), x))
+                mine.append((fval(x), x))
+            scored += mine
+            by_pilot.append(min(mine, key=lambda t: t[0]))
         scored.sort(key=lambda t: t[0])
-        m = auto_restarts(npos) if n_restarts == "auto" else int(n_restarts)
+        if n_restarts == "auto":
+            m = 0 if self.floored is not None else auto_restarts(npos)
+        else:
+            m = int(n_restarts)
         pool = []
-        for _, x in scored[:_N_LOCAL if m > 0 else 1]:
-            _pool_insert(pool, self.local(x, _SCREEN_ITER))
+        self.pilot_locals = []
+        if self.floored is not None:
+            # sound mode: a local search from each pilot's best profile point, the
+            # candidates of the cross-fitted choice
+            for _, x in by_pilot:
+                res = self.local(x, _SCREEN_ITER)
+                self.pilot_locals.append(res)
+                _pool_insert(pool, res)
+        else:
+            for _, x in scored[:_N_LOCAL if m > 0 else 1]:
+                _pool_insert(pool, self.local(x, _SCREEN_ITER))
         # 3. screened multistart around the first pilot
         u0 = pilots[0]
         cands = []
@@ -566,16 +641,19 @@ class _Search:
         # 4. separation moves and basin hopping from the pool
         moves = [("separate", j) for j in (_discrete_columns(Xs, w) if m > 0 else [])]
         moves += [("jitter", i) for i in range(m // 2)]
+        self.pool = pool
         for kind, i in moves:
+            src = pool[0] if kind == "separate" else pool[i % len(pool)]
+            # moves act on the bandwidth-1 gamma; the floored search re-encodes them
+            x = src.x if self.floored is None else self.floored.gamma(src.x)
             if kind == "separate":
-                x = pool[0].x
                 p = x.copy()
                 p[i] += _SEPARATE * np.linalg.norm(x) * (1.0 if x[i] >= 0 else -1.0)
             else:
-                x = pool[i % len(pool)].x
                 p = x + _HOP_JITTER * _jitter_scale(x) * rng.standard_normal(d) / np.sqrt(d)
                 if k is None:
                     p = p * np.exp(rng.uniform(0.0, np.log(_HOP_SHRINK)))
+            p = self.encode(p) if k is None else p
             res = self.local(p, _HOP_ITER, 1e-8, 1e-6)
             if len(pool) < _POOL or res.fun < pool[-1].fun:
                 _pool_insert(pool, self.local(res.x, _SCREEN_ITER))
@@ -586,10 +664,53 @@ class _Search:
         short L-BFGS run."""
         best = None
         for x in self._simplex_starts(Xs, w, u0, sd, npos, count):
-            res = self.local(self.simplex(x, sd), _SCREEN_ITER)
+            res = self.local(self.encode(self.simplex(self._gamma(x), sd)), _SCREEN_ITER)
             if best is None or res.fun < best.fun:
                 best = res
         return best
+
+def crossfit_choice(cands, fobj, Xs, z, w, kernel, loss, floor, search):
+    """The candidate optimum (floored coordinates) with the smallest cross-fitted loss.
+
+    Each candidate's direction and bandwidth are refitted on ``K - 1`` folds by a short
+    floored L-BFGS run started from it; the held-out fold is then scored with the
+    Nadaraya–Watson link of the training rows at the refitted index: the link and the
+    direction never see the rows they score.  The leave-one-out objective alone cannot
+    tell a sound optimum from one that fits the sample's cells; this score can.
+    Candidates with (nearly) equal directions are scored once.
+    """
+    uniq = []
+    for x in cands:
+        g = fobj.gamma(x)
+        u = g / np.linalg.norm(g)
+        if all(abs(u @ (fobj.gamma(o) / np.linalg.norm(fobj.gamma(o)))) < 0.99985 for o in uniq):
+            uniq.append(x)
+        elif not uniq:
+            uniq.append(x)
+    if len(uniq) == 1:
+        return uniq[0]
+    n = z.size
+    fold = np.random.default_rng(_SEED + 2).permutation(n) % _CROSSFIT_FOLDS
+    scores = np.zeros(len(uniq))
+    for f in range(_CROSSFIT_FOLDS):
+        tr, te = fold != f, fold == f
+        if not (np.any(w[te] > 0) and np.any(w[tr] > 0)):
+            continue
+        sub = LOOObjective(Xs[tr], z[tr], w[tr], kernel=kernel, loss=loss)
+        sobj = FlooredBandwidthObjective(sub, floor)
+        U = np.ascontiguousarray(np.column_stack([w[tr] * z[tr], w[tr]]))
+        zbar = float(w[tr] @ z[tr]) / float(w[tr].sum())
+        for c, x in enumerate(uniq):
+            res = _lbfgs(sobj.value_and_grad, sobj.encode(fobj.gamma(x)), _CROSSFIT_ITER,
+                         _SCREEN_TOL, _SCREEN_TOL)
+            search.n_iter += int(res.nit)
+            gam = sobj.gamma(res.x)
+            S0, _ = _kernels.kernel_sums_at(Xs[te] @ gam, Xs[tr] @ gam, U, 1.0, kernel)
+            ok = S0[:, 1] > 0
+            g = np.where(ok, S0[:, 0] / np.where(ok, S0[:, 1], 1.0), zbar)
+            scores[c] += float(w[te] @ loss.value(z[te], g))
+    return uniq[int(np.argmin(scores))]
+
 
 def _flatness(core):
     """(gain, threshold): log-likelihood gain of the fitted link over a constant one.

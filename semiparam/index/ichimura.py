@@ -101,9 +101,10 @@ class _IchimuraMixin(_LOOIndexMixin):
 
     def __init__(self, *, kernel="epanechnikov", bandwidth="cv", normalize="unit",
                  cov_type="sandwich", n_bootstrap=200, n_restarts="auto", n_simplex_starts=0,
-                 max_iter=500, tol=1e-9, random_state=None):
+                 min_bandwidth="auto", max_iter=500, tol=1e-9, random_state=None):
         self.kernel = kernel
         self.bandwidth = bandwidth
+        self.min_bandwidth = min_bandwidth
         self.normalize = normalize
         self.cov_type = cov_type
         self.n_bootstrap = n_bootstrap

@@ -73,13 +73,15 @@ from ..links.kernel import KERNEL_NAMES, KernelLink
 from ._base import BaseIndexClassifier, normalize_direction
 from ._inference import COVARIANCE, BootstrapCovariance, to_normalised
 from ._objective import BernoulliLoss
-from ._search import _flatness, fit_index_core
+from ._search import _flatness, bandwidth_floor, fit_index_core
 from .results import IndexResult
 
 __all__ = ["KleinSpadyClassifier"]
 
 #: the covariance is estimated at this multiple of the fitted bandwidth (module docstring)
 _INFERENCE_BANDWIDTH_FACTOR = 2.0
+#: pseudo-observations of the prediction link (KernelLink's prior_weight)
+_PRIOR_WEIGHT = 1.0
 #: bandwidth (in index standard deviations) below which it is reported as collapsed
 _H_COLLAPSE = 1e-3
 #: ... and above which the link is essentially flat
@@ -106,8 +108,15 @@ class _LOOIndexMixin:
             X, z, w, kernel=self.kernel, loss=self._loss(), bandwidth=self.bandwidth,
             trim=getattr(self, "trim", None), max_iter=self.max_iter, tol=self.tol,
             n_restarts=self.n_restarts, binary=self._binary_outcome, start=start,
-            n_simplex_starts=self.n_simplex_starts,
+            n_simplex_starts=self.n_simplex_starts, floor=self._floor(w),
         )
+
+    def _floor(self, w):
+        """The search's bandwidth floor in index standard deviations (``min_bandwidth``)."""
+        mb = self.min_bandwidth
+        if mb == "auto":
+            return bandwidth_floor(np.count_nonzero(w > 0), self.kernel)
+        return float(mb)
 
     def _fit_common(self, X, z, w, link_target=None):
         core = self._fit_core(X, z, w)
@@ -121,9 +130,12 @@ class _LOOIndexMixin:
         self.coef_, scale = normalize_direction(core.direction, self.normalize)
         self.bandwidth_ = float(1.0 / abs(scale))
         index = X @ self.coef_
-        self.link_ = KernelLink(kernel=self.kernel, bandwidth=self.bandwidth_).fit(
-            index, z if link_target is None else link_target, sample_weight=w
-        )
+        # prediction: a monotone link with one pseudo-observation at the mean (binary)
+        self.link_ = KernelLink(
+            kernel=self.kernel, bandwidth=self.bandwidth_,
+            prior_weight=_PRIOR_WEIGHT if self._binary_outcome else 0.0,
+            monotone=self._binary_outcome,
+        ).fit(index, z if link_target is None else link_target, sample_weight=w)
         self.n_trimmed_ = 0 if core.mask is None else int(np.count_nonzero(~core.mask))
         self._warn(core)
         return core
@@ -209,6 +221,7 @@ _COMMON_CONSTRAINTS = {
     "n_bootstrap": [Interval(Integral, 2, None)],
     "n_restarts": [Interval(Integral, 0, None), Options({"auto"})],
     "n_simplex_starts": [Interval(Integral, 0, None)],
+    "min_bandwidth": [Interval(Real, 0, None, closed="left"), Options({"auto"})],
     "max_iter": [Interval(Integral, 1, None)],
     "tol": [Interval(Real, 0, None, closed="neither")],
     "random_state": [NoneOK(), Interval(Integral, 0, None), InstanceOf(np.random.Generator)],
@@ -315,9 +328,11 @@ class KleinSpadyClassifier(_LOOIndexMixin, BaseIndexClassifier):
 
     def __init__(self, *, kernel="epanechnikov", bandwidth="cv", trim=None, clip=1e-6,
                  normalize="unit", cov_type="efficient", n_bootstrap=200, n_restarts="auto",
-                 n_simplex_starts=0, max_iter=500, tol=1e-9, random_state=None):
+                 n_simplex_starts=0, min_bandwidth="auto", max_iter=500, tol=1e-9,
+                 random_state=None):
         self.kernel = kernel
         self.bandwidth = bandwidth
+        self.min_bandwidth = min_bandwidth
         self.trim = trim
         self.clip = clip
         self.normalize = normalize

@@ -77,6 +77,18 @@ class KernelLink(BaseLink):
         leave-one-out squared error over a grid of bandwidths from 0.01 to 2 standard
         deviations of ``v`` (then refined by golden-section search).
 
+    prior_weight : float >= 0, default=0.0
+        Pseudo-observations at the query point with outcome the weighted mean of ``z``:
+        ``g(v) = (sum_j K_j w_j z_j + a K(0) wbar zbar) / (sum_j K_j w_j + a K(0) wbar)``.
+        ``a = 1`` keeps probabilities away from 0 and 1 by about ``1 / (n_local + 1)``
+        where a window holds ``n_local`` rows of one class (a Laplace-type correction
+        for prediction; 0: the plain Nadaraya–Watson estimate).
+    monotone : bool, default=False
+        Make the link nondecreasing: the estimate at the fitted points is replaced by its
+        weighted isotonic regression (weights: the points' kernel mass, scikit-learn's
+        PAVA) and evaluated by linear interpolation, flat beyond the ends.
+        ``derivative`` is then the slope of that interpolant.
+
     Attributes
     ----------
     bandwidth_ : float
@@ -99,12 +111,20 @@ class KernelLink(BaseLink):
     True
     """
 
-    def __init__(self, kernel: str = "epanechnikov", bandwidth="silverman"):
+    def __init__(self, kernel: str = "epanechnikov", bandwidth="silverman", *,
+                 prior_weight: float = 0.0, monotone: bool = False):
         self.kernel = kernel
         self.bandwidth = bandwidth
+        self.prior_weight = prior_weight
+        self.monotone = monotone
 
     def __repr__(self) -> str:
-        return f"KernelLink(kernel={self.kernel!r}, bandwidth={self.bandwidth!r})"
+        extra = ""
+        if self.prior_weight:
+            extra += f", prior_weight={self.prior_weight!r}"
+        if self.monotone:
+            extra += ", monotone=True"
+        return f"KernelLink(kernel={self.kernel!r}, bandwidth={self.bandwidth!r}{extra})"
 
     # -- fitting -------------------------------------------------------------------
     def fit(self, v, z, sample_weight=None):
@@ -151,8 +171,21 @@ class KernelLink(BaseLink):
         self.n_samples_fit_ = int(v.size)
         self.index_range_ = (float(self._v[0]), float(self._v[-1]))
         self.bandwidth_ = self._choose_bandwidth(z[order], w[order])
+        a = float(self.prior_weight)
+        if not (np.isfinite(a) and a >= 0):
+            raise ValueError(f"prior_weight must be finite and >= 0; got {self.prior_weight!r}.")
+        k0 = float(_kernels.kernel_sums_at(np.zeros(1), np.zeros(1), np.ones(1), 1.0,
+                                           self.kernel_)[0][0])
+        wbar = float(w.mean())
+        self._prior = (a * k0 * wbar * float(w @ z) / float(w.sum()), a * k0 * wbar)
         S0, _ = _kernels.kernel_sums_at(self._v, self._v, self._U, self.bandwidth_, self.kernel_)
-        self._fitted = S0[:, 0] / S0[:, 1]  # the self term keeps the denominator positive
+        # the self term keeps the denominator positive
+        self._fitted = (S0[:, 0] + self._prior[0]) / (S0[:, 1] + self._prior[1])
+        self._mono = None
+        if self.monotone:
+            from sklearn.isotonic import isotonic_regression
+
+            self._mono = isotonic_regression(self._fitted, sample_weight=S0[:, 1])
         return self
 
     def _choose_bandwidth(self, z, w):
@@ -221,9 +254,15 @@ class KernelLink(BaseLink):
         q = q.ravel()
         if not np.all(np.isfinite(q)):
             raise ValueError("The index contains NaN or infinity.")
+        if self._mono is not None:
+            if not derivative:
+                return np.interp(q, self._v, self._mono).reshape(shape)
+            return _interp_slope(q, self._v, self._mono).reshape(shape)
         S0, S1 = _kernels.kernel_sums_at(
             q, self._v, self._U, self.bandwidth_, self.kernel_, derivative=derivative
         )
+        pa, pb = self._prior
+        S0 = S0 + np.array([pa, pb])
         ok = S0[:, 1] > 1e-300
         B = np.where(ok, S0[:, 1], 1.0)
         g = np.where(ok, S0[:, 0] / B, 0.0)
@@ -241,3 +280,14 @@ class KernelLink(BaseLink):
     def derivative(self, v):
         """``dg/dv`` at ``v`` (0 where no fitted point lies within the kernel's support)."""
         return self._evaluate(v, True)
+
+
+def _interp_slope(q, x, y):
+    """Slope of ``np.interp(., x, y)`` at ``q`` (0 beyond the ends; right slope at knots)."""
+    if x.size < 2:
+        return np.zeros_like(q)
+    dx = np.diff(x)
+    slope = np.divide(np.diff(y), dx, out=np.zeros(dx.size), where=dx > 0)
+    i = np.searchsorted(x, q, side="right") - 1
+    inside = (i >= 0) & (i < x.size - 1)
+    return np.where(inside, slope[np.clip(i, 0, x.size - 2)], 0.0)
