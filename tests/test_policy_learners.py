@@ -10,6 +10,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from semiparam.exceptions import SeparationWarning
+from semiparam.links import IsotonicLink
 from semiparam.policy import (
     DPO,
     OSPO,
@@ -54,10 +55,17 @@ def test_pspo_link_is_isotonic_regression_at_the_index(problem):
     t = problem.table
     pspo = PSPO().fit(t)
     v = pspo.decision_function(t)
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=1e-4, y_max=1 - 1e-4).fit(v, t.label)
-    np.testing.assert_allclose(pspo.link_(v), iso.predict(v), atol=1e-12)
+    # the prediction link of IsotonicIndexClassifier: the isotonic regression at the
+    # index, one pseudo-observation per block, smoothed
+    iso = IsotonicLink(clip=1e-4, prior_weight=1.0, interpolation="smooth",
+                        bandwidth=pspo.estimator_.bandwidth_).fit(v, t.label)
+    np.testing.assert_allclose(pspo.link_(v), iso(v), atol=1e-12)
     grid = np.linspace(v.min() - 1, v.max() + 1, 50)
-    np.testing.assert_allclose(pspo.link_(grid), iso.predict(grid), atol=1e-12)
+    np.testing.assert_allclose(pspo.link_(grid), iso(grid), atol=1e-12)
+    # without the pseudo-observations and smoothing it is scikit-learn's PAVA
+    raw = IsotonicLink(clip=1e-4).fit(v, t.label)
+    ref = IsotonicRegression(out_of_bounds="clip", y_min=1e-4, y_max=1 - 1e-4).fit(v, t.label)
+    np.testing.assert_allclose(raw(grid), ref.predict(grid), atol=1e-12)
     assert pspo.converged_ and pspo.n_iter_ >= 1
     assert np.linalg.norm(pspo.coef_) == pytest.approx(1.0)
 

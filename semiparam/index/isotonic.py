@@ -134,7 +134,8 @@ from ..links.isotonic import (
     _row_values,
     _smooth_link,
 )
-from ._base import BaseIndexClassifier, normalization_jacobian, normalize_direction
+from ._base import BaseIndexClassifier, normalize_direction
+from ._inference import to_normalised
 from .results import IndexResult
 
 __all__ = ["IsotonicIndexClassifier"]
@@ -547,8 +548,14 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
             raise ValueError("Rows with positive weight contain only one class.")
         X_user = X
         # the estimator is invariant to shifting X; centring keeps the expanded Gram
-        # matrices of _gram free of cancellation
+        # matrices of _gram free of cancellation.  Scaling each column by its weighted
+        # sd makes the iteration (unit-norm iterates, step cap) independent of units:
+        # the direction is estimated in standard units and mapped back.
         X = X - (w @ X) / w.sum()
+        sd = np.sqrt((w @ (X * X)) / w.sum())
+        sd = np.where(sd > 0, sd, 1.0)
+        X = X / sd
+        self._sd = sd
         start = _logit_start(X, z, w)
         if not np.all(np.isfinite(start)) or not np.any(start != 0):
             start = np.ones(X.shape[1])
@@ -572,8 +579,8 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
                 ConvergenceWarning, stacklevel=3,
             )
         sc, wts = core.score, core.weights
-        self._direction = core.b
-        self.coef_, scale = normalize_direction(core.b, self.normalize)
+        self._direction = core.b / sd
+        self.coef_, scale = normalize_direction(self._direction, self.normalize)
         self.n_iter_ = core.n_iter
         self.converged_ = bool(core.converged)
         self.decrement_ = core.decrement
@@ -588,9 +595,12 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
                 "(coef_ is the ridge-logit start). Consider regularising or more data.",
                 SeparationWarning, stacklevel=3,
             )
-        self.link_ = IsotonicLink(clip=self.clip, increasing=bool(scale > 0))
+        # prediction: one pseudo-observation per block keeps end blocks off 0 and 1
+        # (smoothed with the score's bandwidth)
+        self.link_ = IsotonicLink(clip=self.clip, increasing=bool(scale > 0),
+                                  prior_weight=1.0, interpolation="smooth",
+                                  bandwidth=self.bandwidth_)
         self.link_.fit(X_user @ self.coef_, z, w_user)
-        self.link_.bandwidth_ = self.bandwidth_
         cov, cov_type, info = self._covariance(X, z, w, core)
         info = {"Method": f"{self.method} score", "Bandwidth": self.bandwidth_,
                 "Blocks": self.link_.n_blocks_, "Iterations": self.n_iter_, **info}
@@ -621,6 +631,8 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
             wts = core.weights
             r = _crossfit_residuals(X @ core.b, z, w, core.score.order)
             cov = wts.Hp @ _gram(X, wts, wts.wc * r) @ wts.Hp
+            cov = to_normalised(cov, self._sd, core.b / self._sd, self.normalize)
+            return cov, "sandwich", {}
         else:
             if self.n_bootstrap == 0:
                 return None, "none", {}
@@ -628,10 +640,6 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
             if cov is None:
                 return None, "none", info
             return cov, "bootstrap", info
-        if self.normalize == "first":
-            J = normalization_jacobian(core.b, "first")
-            cov = J @ cov @ J.T
-        return cov, "sandwich", {}
 
     def _bootstrap(self, X, z, w, b):
         rng = np.random.default_rng(self.random_state)
@@ -648,7 +656,7 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
             if core.status == "flat":
                 failed += 1
                 continue
-            draws.append(normalize_direction(core.b, self.normalize)[0])
+            draws.append(normalize_direction(core.b / self._sd, self.normalize)[0])
         info = {"Bootstrap reps": len(draws)}
         if failed:
             info["Failed reps"] = failed
