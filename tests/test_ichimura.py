@@ -19,13 +19,6 @@ CLASSIFIER_FAILURES = {
     "check_sample_weight_equivalence_on_dense_data": (
         "the check's design (15 rows x 30 columns) is rejected by check_design, and integer "
         "weights are not row repetition for a leave-one-out link"),
-    "check_classifiers_train": (
-        "the kernel link need not be monotone, so the sign of decision_function (the index) "
-        "does not give predict"),
-    "check_classifiers_train(readonly_memmap=True)": "as check_classifiers_train",
-    "check_classifiers_train(readonly_memmap=True,X_dtype=float32)": "as check_classifiers_train",
-    "check_classifiers_classes": "as check_classifiers_train",
-    "check_decision_proba_consistency": "as check_classifiers_train",
     "check_non_transformer_estimators_n_iter": (
         "iris (setosa against the rest) is perfectly separated: the first pilot attains a "
         "zero leave-one-out error, no quasi-Newton iteration runs, n_iter_ = 0 honestly"),

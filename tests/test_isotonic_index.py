@@ -41,13 +41,6 @@ def _data(n=1500, link="cloglog", seed=0, coef=TRUTH, **kw):
 
 # -- scikit-learn contract --------------------------------------------------------------
 EXPECTED_FAILURES = {
-    "check_classifiers_train": (
-        "decision_function is the index x'coef (DESIGN.md), not a log-odds margin: predict "
-        "thresholds the isotonic link at 1/2, which need not happen at index 0"),
-    "check_classifiers_train(readonly_memmap=True)": "as check_classifiers_train",
-    "check_classifiers_train(readonly_memmap=True,X_dtype=float32)":
-        "as check_classifiers_train",
-    "check_classifiers_classes": "as check_classifiers_train",
     "check_sample_weight_equivalence_on_dense_data": (
         "the check's design has 15 rows and 30 columns; the shared design validation "
         "(check_design) rejects it because the direction is not identified"),
@@ -73,7 +66,7 @@ def test_link_equals_sklearn_isotonic(normalize):
     X, y = _data(seed=1, coef=np.array([-1.0, 1.0, 0.5, 0.2]))  # first coefficient < 0
     w = np.random.default_rng(1).uniform(0.5, 2.0, size=len(y))
     clf = IsotonicIndexClassifier(normalize=normalize, cov_type=None).fit(X, y, sample_weight=w)
-    index = clf.decision_function(X)
+    index = clf.index(X)
     np.testing.assert_allclose(index, X @ clf.coef_)
     increasing = normalize == "unit" or clf.coef_[0] * clf._direction[0] > 0
     assert clf.link_.increasing == increasing
@@ -228,7 +221,7 @@ def test_separation_warns():
     rng = np.random.default_rng(12)
     X = rng.normal(size=(200, 3))
     y = (X @ np.array([1.0, 2.0, -1.0]) > 0).astype(int)
-    with pytest.warns(SeparationWarning, match="separates the classes"):
+    with pytest.warns(SeparationWarning, match="classes are completely separated"):
         clf = IsotonicIndexClassifier().fit(X, y)
     assert clf.separated_ and np.all(clf.predict(X) == y)
     assert clf.result_.cov is None
@@ -248,8 +241,10 @@ def test_flat_profile_warns_and_keeps_the_start(monkeypatch):
     monkeypatch.setattr(IsotonicIndexClassifier, "_orient", lambda self, X, z, w, b: b)
     monkeypatch.setattr("semiparam.index.isotonic._logit_start",
                         lambda X, z, w: np.array([1.0, 0.0, 0.0]))
-    with pytest.warns(FlatLikelihoodWarning, match="no information"):
-        est.fit(X, z)
+    # x0 < 0 separates the classes: the shared separation check says so too
+    with pytest.warns(SeparationWarning, match="completely separated"):
+        with pytest.warns(FlatLikelihoodWarning, match="no information"):
+            est.fit(X, z)
     assert not est.converged_ and est.result_.cov is None
     np.testing.assert_allclose(est.coef_, [1.0, 0.0, 0.0])
 

@@ -116,3 +116,22 @@ def test_plot_smoke():
     v, z, _ = _data(n=100)
     ax = KernelLink(bandwidth=0.5).fit(v, z).plot()
     assert ax.get_xlabel() == "index"
+
+
+def test_gaussian_link_far_from_the_data_follows_the_formula():
+    """Far beyond the underflow distance the Gaussian link tends to the nearest fitted
+    point's outcome (the formula's limit, sums taken relative to the nearest point's
+    kernel weight), continuously, instead of switching to a fallback."""
+    v = np.array([0.0, 0.1, 0.2, 0.3, 0.4])
+    z = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
+    link = KernelLink(kernel="gaussian", bandwidth=0.05).fit(v, z)
+    q = np.array([-100.0, -1.9, -2.0, -2.1, 2.3, 2.4, 50.0])  # 38-42 h and beyond
+    g = link(q)
+    np.testing.assert_allclose(g[:4], 1.0, atol=1e-12)  # the point at 0 has z = 1
+    np.testing.assert_allclose(g[4:], 0.0, atol=1e-12)  # the point at 0.4 has z = 0
+    # between two points: the weighted mix of the formula, also beyond underflow
+    link2 = KernelLink(kernel="gaussian", bandwidth=0.01).fit(np.array([0.0, 1.0]),
+                                                                np.array([0.0, 1.0]))
+    u0, u1 = 0.5001 / 0.01, 0.4999 / 0.01
+    expect = 1.0 / (1.0 + np.exp(-0.5 * (u0**2 - u1**2)))
+    assert link2(np.array([0.5001]))[0] == pytest.approx(expect, rel=1e-10)

@@ -407,3 +407,111 @@ def test_loo_loss_bad_loss_name():
     v, z, w, c = _loss_data(20, seed=0)
     with pytest.raises(ValueError, match="loss must be one of"):
         K.loo_loss(v, K.static_columns(z, w, c), 0.5, "epanechnikov", loss="hinge")
+
+
+# --------------------------------------------------------------------------- far rows
+def _far_data(n, seed):
+    """Clusters far apart in bandwidths: rows 40-2000 h from every neighbour, neighbours at
+    nearly equal distances (so the relative sums mix several terms), zero weights next to
+    far rows, ties."""
+    rng = np.random.default_rng(seed)
+    body = rng.normal(size=n - 9)
+    # far rows (h = 0.05): 45 (neighbours at 40 and 40.01 h), -60, -300 and 899.9995
+    far = np.array([45.0, 47.0, 47.0005, -60.0, 200.0, 200.0, -300.0, 899.9995, 900.0])
+    v = np.concatenate([body, far])
+    w = rng.uniform(0.5, 2.0, n)
+    w[n - 1] = 0.0  # 900.0 has weight 0: its neighbour 899.9995 is far from the rest
+    z = (rng.uniform(size=n) < 0.5).astype(float)
+    return v, z, w
+
+
+@pytest.mark.parametrize("method", ["exact", "fast"])
+def test_relative_sums_of_far_rows(method):
+    """``relative=True``: far rows are the textbook sums times exp(logscale) (the reference
+    formed in log space), the other rows the ordinary sums (logscale 0)."""
+    v, z, w = _far_data(120, seed=3)
+    h = 0.05
+    U = np.column_stack([w * z, w, -w])
+    S0, S1, _, logs = kernel_sums(v, U, h, "gaussian", derivative=True, method=method,
+                                  relative=True)
+    b = v.size - 9
+    farrows = [b, b + 3, b + 6, b + 7]
+    assert np.all(np.delete(logs, farrows) == 0.0) and np.all(logs[farrows] > 0.5 * 30.0**2)
+    R0, R1 = kernel_sums_reference(v, U, h, "gaussian", derivative=True, shift=logs)
+    E0, E1 = reference_scales(v, v, U, h, "gaussian", loo=True, shift=logs)
+    assert_contract(S0, S1, R0, R1, E0, E1)
+    assert np.all(S0[logs > 0, 1] > 0.0)  # never empty: the nearest neighbour's weight is kept
+    # without ``relative`` the same call gives the plain sums (underflowing to 0 far out)
+    P0, _, _ = kernel_sums(v, U, h, "gaussian", derivative=True, method=method)
+    np.testing.assert_array_equal(P0[logs == 0], S0[logs == 0])
+    assert np.all(P0[logs > 0.5 * 39.0**2] == 0.0)
+    # and at query points
+    q = np.array([0.1, 500.0, -1000.0, 47.001])
+    Q0, Q1, qlogs = kernel_sums_at(q, v, U, h, "gaussian", derivative=True, method=method,
+                                   relative=True)
+    assert qlogs[0] == 0.0 and qlogs[3] == 0.0 and np.all(qlogs[1:3] > 0.0)
+    R0, R1 = kernel_sums_at_reference(q, v, U, h, "gaussian", derivative=True, shift=qlogs)
+    E0, E1 = reference_scales(q, v, U, h, "gaussian", loo=False, shift=qlogs)
+    assert_contract(Q0, Q1, R0, R1, E0, E1)
+
+
+def test_loo_loss_issue_example_far_row():
+    """Issue 8's example: the row at 5 is 41.7 bandwidths from its nearest neighbour.  Its
+    link is that neighbour's label (the formula's limit), not the leave-one-out mean:
+    0.5143979... (computed with each row's kernel weights scaled by its largest, below),
+    where the old empty-denominator rule gave 0.5644."""
+    z = np.array([0, 1, 0, 1, 1.0])
+    v = np.array([0, 0.1, 0.2, 0.3, 5.0])
+    h = 0.12
+    # by hand: rows 0-3 from their scaled Gaussian weights, row 4 -> z of row 3 = 1
+    u = (v[:, None] - v[None, :]) / h
+    L = -0.5 * u**2
+    np.fill_diagonal(L, -np.inf)
+    Kr = np.exp(L - L.max(axis=1, keepdims=True))
+    g = Kr @ z / Kr.sum(axis=1)
+    exact = float(np.mean((z - g) ** 2))
+    assert exact == pytest.approx(0.5143979193459709, rel=1e-12)
+    for method in ("exact", "fast"):
+        F, _, _ = K.loo_loss(v, K.static_columns(z, np.ones(5), np.ones(5)), h, "gaussian",
+                             loss="squared", clip=0.0, gradient=False, method=method)
+        assert F == pytest.approx(exact, rel=1e-13)
+
+
+@pytest.mark.parametrize("method", ["exact", "fast"])
+@pytest.mark.parametrize("loss", ["bernoulli", "squared"])
+def test_loo_loss_far_rows_match_twin_and_are_continuous(method, loss):
+    """Far rows: value and gradient agree with the log-space twin, and the objective is
+    continuous where a row crosses the distance at which the plain sums underflow (the
+    old rule jumped there); the gradient matches central differences."""
+    from semiparam._kernels._reference import loo_loss_reference
+
+    v, z, w = _far_data(150, seed=7)
+    c = w.copy()
+    Z = K.static_columns(z, w, c)
+    clip = 1e-10
+    for h in (0.05, 0.2, 1.5):
+        F, gv, _ = K.loo_loss(v, Z, h, "gaussian", loss=loss, clip=clip, method=method)
+        Fr, gr = loo_loss_reference(v, z, w, c, h, "gaussian", loss=loss, clip=clip)
+        assert F == pytest.approx(Fr, rel=1e-10)
+        np.testing.assert_allclose(gv, gr, rtol=1e-7, atol=1e-9 * np.abs(gr).max())
+    # continuity: move the isolated row at -60 outward through 37-40 bandwidths
+    h = 1.0 / 0.6  # body ~N(0,1): -60 sits ~36 h from the body's edge
+    xs = -60.0 + np.linspace(-10.0, 0.0, 101)
+    vals = []
+    for x in xs:
+        vv = v.copy()
+        vv[-6] = x
+        vals.append(K.loo_loss(vv, Z, h, "gaussian", loss=loss, clip=clip, gradient=False,
+                               method=method)[0])
+    steps = np.abs(np.diff(vals))
+    assert steps.max() < 1e-6, f"objective jumps by {steps.max():.3g}"
+    # gradient of the far rows against central differences
+    F, gv, _ = K.loo_loss(v, Z, 0.05, "gaussian", loss=loss, clip=clip, method=method)
+    for k in (v.size - 9, v.size - 8, v.size - 6, v.size - 2, v.size - 1):
+        e = np.zeros(v.size)
+        e[k] = 1e-6
+        fp = K.loo_loss(v + e, Z, 0.05, "gaussian", loss=loss, clip=clip, gradient=False,
+                        method=method)[0]
+        fm = K.loo_loss(v - e, Z, 0.05, "gaussian", loss=loss, clip=clip, gradient=False,
+                        method=method)[0]
+        assert gv[k] == pytest.approx((fp - fm) / 2e-6, rel=1e-4, abs=1e-7)

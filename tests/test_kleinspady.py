@@ -40,13 +40,6 @@ EXPECTED_FAILURES = {
         "two reasons: the check's design (15 rows x 30 columns) is rejected by check_design "
         "(direction not identified), and integer weights are not row repetition for a "
         "leave-one-out link (a repeated row would be predicted by its own copies)"),
-    "check_classifiers_train": (
-        "the kernel link need not be monotone, so decision_function (the index) is not a "
-        "monotone transform of predict_proba and its sign does not give predict"),
-    "check_classifiers_train(readonly_memmap=True)": "as check_classifiers_train",
-    "check_classifiers_train(readonly_memmap=True,X_dtype=float32)": "as check_classifiers_train",
-    "check_classifiers_classes": "as check_classifiers_train",
-    "check_decision_proba_consistency": "as check_classifiers_train",
     "check_non_transformer_estimators_n_iter": (
         "on iris (setosa against the rest, perfectly separated) the first pilot already "
         "attains the smallest possible objective (every leave-one-out probability at the "
@@ -248,7 +241,7 @@ def test_pandas_names_and_prediction_api():
     assert "income" in est.summary().as_text()
     P = est.predict_proba(df)
     assert P.shape == (300, 2) and np.all((P >= 0) & (P <= 1))
-    np.testing.assert_allclose(est.decision_function(df), X @ est.coef_)
+    np.testing.assert_allclose(est.index(df), X @ est.coef_)
     assert set(est.predict(df)) <= {"no", "yes"}
     assert est.score(df, np.where(y == 1, "yes", "no")) > 0.6
 

@@ -45,7 +45,7 @@ def test_dpo_is_logistic_regression_without_intercept(problem):
     lr.fit(D, t.label)  # lbfgs from 0 stays in the row space of D: the min-norm MLE
     np.testing.assert_allclose(dpo.coef_, _unit(lr.coef_[0]), atol=1e-5)
     assert dpo.scale_ == pytest.approx(np.linalg.norm(lr.coef_[0]), rel=1e-4)
-    np.testing.assert_allclose(dpo.decision_function(t), D @ dpo.coef_)
+    np.testing.assert_allclose(dpo.index(t), D @ dpo.coef_)
     assert dpo.separated_ is False and dpo.converged_
     assert isinstance(dpo.policy_, SoftmaxPolicy)
     assert dpo.policy_.predict_proba(problem.test_contexts).shape == (500, 4)
@@ -54,11 +54,11 @@ def test_dpo_is_logistic_regression_without_intercept(problem):
 def test_pspo_link_is_isotonic_regression_at_the_index(problem):
     t = problem.table
     pspo = PSPO().fit(t)
-    v = pspo.decision_function(t)
+    v = pspo.index(t)
     # the prediction link of IsotonicIndexClassifier: the isotonic regression at the
     # index, one pseudo-observation per block, smoothed
     iso = IsotonicLink(clip=1e-4, prior_weight=1.0, interpolation="smooth",
-                        bandwidth=pspo.estimator_.bandwidth_).fit(v, t.label)
+                       bandwidth=pspo.estimator_.bandwidth_).fit(v, t.label)
     np.testing.assert_allclose(pspo.link_(v), iso(v), atol=1e-12)
     grid = np.linspace(v.min() - 1, v.max() + 1, 50)
     np.testing.assert_allclose(pspo.link_(grid), iso(grid), atol=1e-12)
@@ -85,7 +85,7 @@ def test_ospo_scoring_and_link(problem):
     t = problem.table
     ospo = OSPO().fit(t)
     assert ospo.converged_ and ospo.decrements_[-1] < 0.01 and ospo.n_iter_ >= 1
-    v = ospo.decision_function(t)
+    v = ospo.index(t)
     assert np.cov(v, t.label)[0, 1] > 0  # oriented so the link increases
     p = ospo.predict_proba(t)[:, 1]
     assert np.corrcoef(p, t.label)[0, 1] > 0.5

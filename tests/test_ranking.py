@@ -272,15 +272,12 @@ def test_pandas_names():
     est = PairwiseRankingClassifier(n_bootstrap=5).fit(df, z)
     assert est.result_.names == ("a", "b", "c", "d")
     assert "AUC" in est.summary().as_text() and "a " in est.summary().as_text()
-    assert est.decision_function(df).shape == (300,)
+    assert est.index(df).shape == (300,) and est.decision_function(df).shape == (300,)
 
 
 EXPECTED_FAILURES = {
     "check_sample_weight_equivalence_on_dense_data": "the check uses 15 rows x 30 "
     "columns; check_design rejects a design whose direction is not identified",
-    "check_classifiers_train": "sklearn wants sign(decision_function) == predict; here "
-    "decision_function is the normalised index (STYLE.md: X @ coef_), which has no "
-    "location in a link-free model, and predict thresholds the isotonic link at 1/2",
 }
 
 

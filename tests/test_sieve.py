@@ -232,13 +232,6 @@ def test_sieve_link_bad_weights_and_unfitted():
 
 # -- SieveIndexClassifier -----------------------------------------------------------------
 EXPECTED_FAILURES = {
-    "check_classifiers_train": (
-        "decision_function is the index x'coef, not a log-odds margin: predict thresholds "
-        "the estimated link at 1/2, which need not happen at index 0"),
-    "check_classifiers_train(readonly_memmap=True)": "as check_classifiers_train",
-    "check_classifiers_classes": "as check_classifiers_train",
-    "check_classifiers_train(readonly_memmap=True,X_dtype=float32)":
-        "as check_classifiers_train",
     "check_sample_weight_equivalence_on_dense_data": (
         "the check's design has 30 columns but fewer distinct rows, which the shared design "
         "validation rejects (the direction is not identified); besides, the default basis "

@@ -11,6 +11,13 @@
 ``kernel_sums_at(q, v, U, h, kernel, *, derivative=False)``
     The same sums (all j, no leave-one-out) at query points ``q``.
 
+``relative=True`` (both functions) adds a last output ``logscale`` (n,): the Gaussian
+sums of a row whose nearest source with positive mass lies more than ``far.FAR``
+bandwidths away, where ``S0`` would underflow, are returned multiplied by
+``exp(logscale_i)`` (relative to that source's kernel weight, :mod:`.far`);
+``logscale`` is 0 elsewhere and for the compact kernels.  Every ratio of two sums of
+one row is then exact however far the row lies (Nadaraya–Watson links, ``E[x | v]``).
+
 ``loo_loss(v, Z, h, kernel, *, loss, clip=0.0, order=None, gradient=True, method="auto")``
     A leave-one-out kernel-regression loss and its gradient with respect to ``v``, fused
     into two sorted passes (:mod:`.loo`; ``Z`` from ``static_columns(z, w, c)``).
@@ -51,6 +58,7 @@ import numba
 import numpy as np
 
 from ._common import greedy_blocks, prepare, scatter, scratch
+from .far import FAR, far_rows, relative_rows
 from .gaussian import BOX_WIDTH, PHI0, exact_sums, fast_sums
 from .loo import LOSSES, static_columns
 from .loo import loo_loss as _loo_loss
@@ -233,20 +241,32 @@ def sorted_sums(tv, sv, Ua, m, h, spec, loo, derivative, method, guard=True):
     return S0, S1
 
 
-def _sums(tv, sv, Ua, m, h, spec, loo, derivative, method, torder):
+def _sums(tv, sv, Ua, m, h, spec, loo, derivative, method, torder, relative=False):
     """:func:`sorted_sums`, the results put back in the targets' original order.
 
-    ``torder`` is the permutation that sorted the targets.
+    ``torder`` is the permutation that sorted the targets.  With ``relative`` the far
+    rows of the Gaussian are summed relative to their nearest source (:mod:`.far`) and
+    a third output, ``logscale`` in the targets' order, is returned.
     """
     S0, S1 = sorted_sums(tv, sv, Ua, m, h, spec, loo, derivative, method)
     nt = tv.shape[0]
+    logs = np.zeros(nt) if relative else None
+    if relative and spec.power == 0 and sv.shape[0] > 0 and nt > 0:
+        rows, ref = far_rows(tv, sv, np.ascontiguousarray(Ua[:, m]), h, loo, FAR)
+        if rows.size:
+            ls = np.zeros(nt)
+            relative_rows(tv, sv, Ua, h, rows, ref, loo, derivative, S0, S1, ls)
+            logs[torder] = ls
     out0 = np.empty((nt, m))
     out1 = np.empty((nt, m)) if derivative else np.empty((0, m))
     scatter(S0, S1, torder, derivative, out0, out1)
+    if relative:
+        return out0, (out1 if derivative else None), logs
     return out0, (out1 if derivative else None)
 
 
-def kernel_sums(v, U, h, kernel, *, derivative=False, order=None, method="auto", check_input=True):
+def kernel_sums(v, U, h, kernel, *, derivative=False, order=None, method="auto", check_input=True,
+                relative=False):
     """Leave-one-out kernel sums ``(S0, S1, order)``; see the module docstring.
 
     Parameters
@@ -270,12 +290,17 @@ def kernel_sums(v, U, h, kernel, *, derivative=False, order=None, method="auto",
         Check that ``v`` and ``U`` are finite and that ``order`` is a permutation (one
         cheap pass over each).  With ``check_input=False`` invalid input gives
         undefined results.
+    relative : bool
+        Gaussian rows too far from every source to be represented are returned relative
+        to their nearest source's kernel weight (module docstring); adds ``logscale``.
 
     Returns
     -------
     S0 : ndarray (n, m) or (n,)
     S1 : ndarray like ``S0``, or None
     order : int64 ndarray (n,) with ``v[order]`` ascending.
+    logscale : ndarray (n,), only with ``relative``
+        ``S0 * exp(-logscale)`` are the sums themselves.
     """
     spec = _kernel(kernel)
     h = _bandwidth(h)
@@ -289,15 +314,20 @@ def kernel_sums(v, U, h, kernel, *, derivative=False, order=None, method="auto",
         if order.shape != (n,) or not np.issubdtype(order.dtype, np.integer):
             raise ValueError(f"order must be a permutation of range({n}).")
     order, vs, Ua = prepare(v, U2, order, check=check_input)
-    S0, S1 = _sums(vs, vs, Ua, m, h, spec, True, bool(derivative), meth, order)
+    res = _sums(vs, vs, Ua, m, h, spec, True, bool(derivative), meth, order, relative)
+    S0, S1 = res[0], res[1]
     if squeeze:
         S0 = S0[:, 0]
         S1 = None if S1 is None else S1[:, 0]
+    if relative:
+        return S0, S1, order, res[2]
     return S0, S1, order
 
 
-def kernel_sums_at(q, v, U, h, kernel, *, derivative=False, method="auto", check_input=True):
-    """Kernel sums over all ``j`` at query points ``q``: ``(S0, S1)``.
+def kernel_sums_at(q, v, U, h, kernel, *, derivative=False, method="auto", check_input=True,
+                   relative=False):
+    """Kernel sums over all ``j`` at query points ``q``: ``(S0, S1)`` (``(S0, S1, logscale)``
+    with ``relative``, as in :func:`kernel_sums`).
 
     ``S0[k, c] = sum_j K((q_k - v_j) / h) U[j, c]`` and, with ``derivative``,
     ``S1[k, c] = sum_j K'((q_k - v_j) / h) U[j, c]``.  Arguments as in
@@ -317,10 +347,13 @@ def kernel_sums_at(q, v, U, h, kernel, *, derivative=False, method="auto", check
         method = "exact" if small else "fast"
     qorder, qs, _ = prepare(q, np.empty((q.shape[0], 0)), tag="q")
     vorder, vs, Ua = prepare(v, U2, tag="v")
-    S0, S1 = _sums(qs, vs, Ua, m, h, spec, False, bool(derivative), method, qorder)
+    res = _sums(qs, vs, Ua, m, h, spec, False, bool(derivative), method, qorder, relative)
+    S0, S1 = res[0], res[1]
     if squeeze:
         S0 = S0[:, 0]
         S1 = None if S1 is None else S1[:, 0]
+    if relative:
+        return S0, S1, res[2]
     return S0, S1
 
 

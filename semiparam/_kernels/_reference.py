@@ -9,6 +9,11 @@ jitted code uses, ``|t_i - s_j| <= h`` on the rounded difference.
 ``reference_scales`` returns the error scales of the accuracy contract stated in
 :mod:`semiparam._kernels`: ``sum_j |K_ij| a_j`` and ``sum_j (|K_ij| + |K'_ij|) a_j``
 with ``a_j = max_c |U_jc|``.
+
+``shift`` (Gaussian only, one value per target) multiplies row ``i`` of the kernel
+matrix by ``exp(shift_i)``, formed in log space (``phi_0 exp(shift_i - u^2/2)``), so
+that the relative sums of far rows (``relative=True``, :mod:`semiparam._kernels.far`)
+are checked against the textbook formula without underflow.
 """
 
 from __future__ import annotations
@@ -26,11 +31,15 @@ _PHI0 = 1.0 / np.sqrt(2.0 * np.pi)
 _CHUNK = 512
 
 
-def kernel_value(kernel, diff, h):
-    """``(K(u), K'(u))`` for the differences ``diff = t - s`` (any shape), ``u = diff / h``."""
+def kernel_value(kernel, diff, h, shift=0.0):
+    """``(K(u), K'(u))`` for the differences ``diff = t - s`` (any shape), ``u = diff / h``.
+
+    Gaussian only: ``shift`` (broadcast against ``diff``) multiplies both by
+    ``exp(shift)`` inside the exponential.
+    """
     u = diff / h
     if kernel == "gaussian":
-        k = _PHI0 * np.exp(-0.5 * u * u)
+        k = _PHI0 * np.exp(shift - 0.5 * u * u)
         return k, -u * k
     p = _P[kernel]
     c = _C[p]
@@ -39,7 +48,7 @@ def kernel_value(kernel, diff, h):
     return c * w**p, np.where(inside, -2.0 * p * c * u * w ** (p - 1), 0.0)
 
 
-def _sums(t, s, U, h, kernel, derivative, loo, scales, rows=None):
+def _sums(t, s, U, h, kernel, derivative, loo, scales, rows=None, shift=None):
     t = np.asarray(t, dtype=float)
     s = np.asarray(s, dtype=float)
     # ``rows``: evaluate only these targets (for leave-one-out, indices into ``s``)
@@ -56,7 +65,12 @@ def _sums(t, s, U, h, kernel, derivative, loo, scales, rows=None):
     E1 = np.zeros(nt)
     for i0 in range(0, nt, _CHUNK):
         i1 = min(i0 + _CHUNK, nt)
-        k, kd = kernel_value(kernel, t[i0:i1, None] - s[None, :], h)
+        sh = 0.0 if shift is None else np.asarray(shift, dtype=float)[rows[i0:i1], None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            k, kd = kernel_value(kernel, t[i0:i1, None] - s[None, :], h, sh)
+        if shift is not None:  # sources without mass add nothing (and may overflow here)
+            k[:, a == 0] = 0.0
+            kd[:, a == 0] = 0.0
         if loo:
             k[np.arange(i1 - i0), rows[i0:i1]] = 0.0
             kd[np.arange(i1 - i0), rows[i0:i1]] = 0.0
@@ -71,26 +85,27 @@ def _sums(t, s, U, h, kernel, derivative, loo, scales, rows=None):
     return S0, (S1 if derivative else None)
 
 
-def kernel_sums_reference(v, U, h, kernel, *, derivative=False, rows=None):
+def kernel_sums_reference(v, U, h, kernel, *, derivative=False, rows=None, shift=None):
     """Leave-one-out sums ``(S0, S1)`` by brute force (``S1`` None unless ``derivative``).
 
-    ``rows`` restricts the output to those indices of ``v`` (all by default).
+    ``rows`` restricts the output to those indices of ``v`` (all by default); ``shift``
+    (n,) scales the rows as in the module docstring.
     """
-    return _sums(v, v, U, h, kernel, derivative, True, False, rows)
+    return _sums(v, v, U, h, kernel, derivative, True, False, rows, shift)
 
 
-def kernel_sums_at_reference(q, v, U, h, kernel, *, derivative=False):
+def kernel_sums_at_reference(q, v, U, h, kernel, *, derivative=False, shift=None):
     """Sums over all ``j`` at the query points ``q`` by brute force."""
-    return _sums(q, v, U, h, kernel, derivative, False, False)
+    return _sums(q, v, U, h, kernel, derivative, False, False, None, shift)
 
 
-def reference_scales(t, s, U, h, kernel, *, loo, rows=None):
+def reference_scales(t, s, U, h, kernel, *, loo, rows=None, shift=None):
     """Error scales ``(sum_j |K_ij| a_j, sum_j (|K_ij| + |K'_ij|) a_j)``, ``a_j = max_c |U_jc|``.
 
-    With ``loo`` the targets are the sources and ``j == i`` is left out; ``rows`` as in
-    :func:`kernel_sums_reference`.
+    With ``loo`` the targets are the sources and ``j == i`` is left out; ``rows`` and
+    ``shift`` as in :func:`kernel_sums_reference`.
     """
-    return _sums(t, s, U, h, kernel, True, loo, True, rows)
+    return _sums(t, s, U, h, kernel, True, loo, True, rows, shift)
 
 
 def loo_loss_reference(v, z, w, c, h, kernel, *, loss, clip=0.0):
@@ -99,14 +114,31 @@ def loo_loss_reference(v, z, w, c, h, kernel, *, loss, clip=0.0):
     ``F = sum_i c_i l(z_i, g_i) / sum(c)`` with the leave-one-out Nadaraya–Watson link
     ``g`` (the leave-one-out mean of ``z`` where a row has no neighbour), and its exact
     derivative with respect to every ``v_k`` (dense ``n x n``: small ``n`` only).
+
+    Gaussian: every row of the kernel matrix is divided by its largest entry among the
+    neighbours ``j != i`` with positive weight (log-sum-exp), which changes no ratio and
+    no term of the gradient but keeps far rows from underflowing; a row is empty only
+    when no other row has positive weight.  Compact kernels: a denominator
+    ``<= 1e-300`` counts as empty.
     """
     v, z, w, c = (np.asarray(a, dtype=float) for a in (v, z, w, c))
     n = v.shape[0]
-    K, D = kernel_value(kernel, v[:, None] - v[None, :], h)
+    diff = v[:, None] - v[None, :]
+    shift = 0.0
+    if kernel == "gaussian":
+        L = -0.5 * (diff / h) ** 2
+        L[:, w <= 0] = -np.inf
+        L[np.arange(n), np.arange(n)] = -np.inf
+        top = L.max(axis=1)
+        shift = np.where(np.isfinite(top), -top, 0.0)[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):  # zero-weight columns, dropped next
+        K, D = kernel_value(kernel, diff, h, shift)
+    K[:, w <= 0] = 0.0
+    D[:, w <= 0] = 0.0
     K[np.arange(n), np.arange(n)] = 0.0
     D[np.arange(n), np.arange(n)] = 0.0
     A, B = K @ (w * z), K @ w
-    ok = B > 1e-300
+    ok = B > (0.0 if kernel == "gaussian" else 1e-300)
     fb = (np.sum(w * z) - w * z) / (np.sum(w) - w)
     g = np.where(ok, A / np.where(ok, B, 1.0), fb)
     cn = c / c.sum()

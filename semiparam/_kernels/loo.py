@@ -9,7 +9,12 @@ The objectives of :mod:`semiparam.index._objective` (Klein–Spady, Ichimura) ar
     \qquad K_{ij} = K((v_i - v_j)/h),
 
 with normalised objective weights ``c~`` and, for a row whose denominator vanishes,
-``g_i`` the leave-one-out mean of ``z``.  With ``q_i = c~_i l'(z_i, g_i) / B_i`` the
+``g_i`` the leave-one-out mean of ``z``.  With the Gaussian kernel a denominator never
+vanishes merely because it underflows: a row whose nearest neighbour (with positive
+weight) is more than :data:`.far.FAR` bandwidths away gets its sums relative to that
+neighbour's kernel weight (:mod:`.far`), so ``g_i`` follows the formula (tending to the
+nearest neighbour's ``z``) and the objective has no jump at the underflow distance;
+only a row with no neighbour of positive weight at all gets the fallback.  With ``q_i = c~_i l'(z_i, g_i) / B_i`` the
 gradient with respect to every ``v_k`` is
 
 .. math::
@@ -51,6 +56,7 @@ import numpy as np
 from numba import njit
 
 from ._common import scratch, sort_index
+from .far import FAR, far_rows, loo_memory_terms, relative_rows
 from .gaussian import PHI0
 
 __all__ = ["LOSSES", "static_columns", "loo_loss"]
@@ -58,7 +64,8 @@ __all__ = ["LOSSES", "static_columns", "loo_loss"]
 #: loss names and their codes in the jitted loops
 LOSSES = {"bernoulli": 0, "squared": 1}
 
-#: a denominator at or below this counts as empty (the row gets the fallback value)
+#: compact kernels: a denominator at or below this counts as empty (the row gets the
+#: fallback value); the Gaussian's relative sums (:mod:`.far`) are empty only at 0
 _TINY = 1e-300
 
 
@@ -102,15 +109,15 @@ def _gather_static(Z, inv, U1, R):
 
 
 @njit(cache=True)
-def _loss_terms(S0, S1, R, code, clip, deriv, U2, first):
+def _loss_terms(S0, S1, R, code, clip, deriv, U2, first, tiny):
     """Loss sum; with ``deriv`` also ``U2 = [q g, q (1 - g), bound]`` and the first
-    gradient term."""
+    gradient term.  A row with ``B <= tiny`` gets the fallback."""
     n = S0.shape[0]
     total = 0.0
     for k in range(n):
         A = S0[k, 0]
         B = S0[k, 1]
-        ok = B > _TINY
+        ok = B > tiny
         g = A / B if ok else R[k, 2]
         z = R[k, 1]
         c = R[k, 0]
@@ -214,22 +221,59 @@ def _gaussian_memory_sums(KD, U2, T):
         T[i, 1] += t1
 
 
+def _far_split(S0, U2, rows):
+    """Take the far rows out of the second pass: their ``(q', g)`` and ``U2`` rows zeroed."""
+    qs = U2[rows, 0] + U2[rows, 1]
+    B = S0[rows, 1]
+    gs = np.where(B > 0, S0[rows, 0] / np.where(B > 0, B, 1.0), 0.0)
+    U2[rows] = 0.0
+    return qs, gs
+
+
 def _dense_gaussian(v, Z, h, code, clip, gradient):
-    """Exact Gaussian loss and gradient from each pair once, no sorting (small ``n``)."""
+    """Exact Gaussian loss and gradient from each pair once, no sorting (small ``n``).
+
+    Far rows (:mod:`.far`) are found without sorting in the common case: a row can be
+    far only if its denominator is below ``phi(FAR)`` times the total weight.
+    """
     n = v.shape[0]
     S0 = np.empty((n, 2))
     S1 = np.empty((n, 2))
     KD = np.empty(n * (n - 1) // 2 if gradient else 0)
     _gaussian_pairs(v, Z, h, gradient, S0, S1, KD)
+    far = None
+    wtot = float(np.abs(Z[:, 1]).sum())
+    if np.any(S0[:, 1] <= PHI0 * math.exp(-0.5 * FAR * FAR) * wtot):
+        srt = np.argsort(v, kind="stable")
+        vs = np.ascontiguousarray(v[srt])
+        U1s = np.ascontiguousarray(np.column_stack(
+            [Z[srt, 0], Z[srt, 1], np.maximum(np.abs(Z[srt, 0]), Z[srt, 1])]))
+        rows, ref = far_rows(vs, vs, U1s[:, 2], h, True, FAR)
+        if rows.size:
+            S0s = np.ascontiguousarray(S0[srt])
+            S1s = np.ascontiguousarray(S1[srt]) if gradient else np.empty((0, 2))
+            relative_rows(vs, vs, U1s, h, rows, ref, True, gradient, S0s, S1s, np.empty(n))
+            orig = srt[rows]
+            S0[orig] = S0s[rows]
+            if gradient:
+                S1[orig] = S1s[rows]
+            far = (srt, vs, U1s, rows, ref, orig)
     U2 = np.empty((n, 3) if gradient else (0, 3))
     first = np.empty(n if gradient else 0)
-    F = _loss_terms(S0, S1, np.ascontiguousarray(Z[:, 2:]), code, clip, gradient, U2, first)
+    F = _loss_terms(S0, S1, np.ascontiguousarray(Z[:, 2:]), code, clip, gradient, U2, first, 0.0)
     if not gradient:
         return F, None
+    if far is not None:
+        srt, vs, U1s, rows, ref, orig = far
+        qs, gs = _far_split(S0, U2, orig)
     T = np.empty((n, 2))
     _gaussian_memory_sums(KD, U2, T)
     gv = np.empty(n)
     _combine(first, T, Z, np.arange(n), h, gv)  # Z's first columns are [a, w], in order
+    if far is not None:
+        extra = np.zeros(n)
+        loo_memory_terms(vs, U1s, h, rows, ref, qs, gs, extra)
+        gv[srt] += extra
     return F, gv
 
 
@@ -277,12 +321,25 @@ def loo_loss(v, Z, h, spec, *, loss, clip=0.0, order=None, gradient=True, method
     R = scratch("loo_R", (n, 3))
     _gather_static(Z, inv, U1, R)
     S0, S1 = sorted_sums(vs, vs, U1, 2, h, spec, True, gradient, method)
+    rows = None
+    if spec.power == 0:
+        rows, ref = far_rows(vs, vs, U1[:, 2], h, True, FAR)
+        if rows.size:
+            relative_rows(vs, vs, U1, h, rows, ref, True, gradient, S0, S1, np.empty(n))
     U2 = scratch("loo_U2", (n, 3)) if gradient else scratch("loo_U2", (0, 3))
     first = scratch("loo_first", (n,)) if gradient else scratch("loo_first", (0,))
-    F = _loss_terms(S0, S1, R, code, float(clip), gradient, U2, first)
+    tiny = 0.0 if spec.power == 0 else _TINY
+    F = _loss_terms(S0, S1, R, code, float(clip), gradient, U2, first, tiny)
     if not gradient:
         return F, None, order
+    far = rows is not None and rows.size > 0
+    if far:
+        qs, gs = _far_split(S0, U2, rows)
     _, T1 = sorted_sums(vs, vs, U2, 2, h, spec, False, True, method, guard=False)
     gv = np.empty(n)
     _combine(first, T1, U1, order, h, gv)
+    if far:
+        extra = np.zeros(n)
+        loo_memory_terms(vs, U1, h, rows, ref, qs, gs, extra)
+        gv[order] += extra
     return F, gv, order

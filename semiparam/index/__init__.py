@@ -10,6 +10,8 @@
 ``PairwiseRankingClassifier``  link-free pairwise ranking surrogate (RSPO)
 ``compare``                    line fitted models up side by side
 ``IndexResult``                immutable fitted result with ``summary()``
+``predictions``                the probability floor and log-odds decision values
+``separation``                 the separation check every classifier runs
 =============================  =====================================================
 
 Classes are imported on first use so that ``import semiparam.index`` stays cheap.

@@ -3,8 +3,12 @@
 Every estimator in :mod:`semiparam.index` models ``P(y = classes_[1] | x) = link(x'beta)``
 with an unknown nondecreasing (or, for kernel links, merely smooth) link.  This base
 class owns the scikit-learn contract: parameter and array validation, the binary target,
-sample weights, coefficient normalisation, ``predict``/``predict_proba``/``decision_function``
-and ``summary``.  A subclass implements ``_fit(X, z, w)`` which must set, at least,
+sample weights, coefficient normalisation, ``index``/``predict``/``predict_proba``/
+``decision_function`` and ``summary``.
+
+Predictions (:mod:`.predictions`): ``index(X) = X @ coef_`` is the fitted index,
+``predict_proba`` the link there kept inside ``[PROBA_FLOOR, 1 - PROBA_FLOOR]``, and
+``decision_function`` the log-odds of that probability (not the index).  A subclass implements ``_fit(X, z, w)`` which must set, at least,
 
 - ``self._direction``: the unnormalised coefficient vector found by the optimiser;
 - ``self.link_``: a fitted link object on the *normalised* index ``X @ coef_``;
@@ -28,6 +32,7 @@ from .._validation import (
     check_sample_weight,
     validate_params,
 )
+from .predictions import floor_probability, log_odds
 
 __all__ = [
     "BaseIndexClassifier",
@@ -35,7 +40,6 @@ __all__ = [
     "normalize_direction",
     "normalization_jacobian",
 ]
-
 
 def normalize_direction(direction, how: str = "unit"):
     """Return ``(coef, scale)`` with ``coef = direction / scale``.
@@ -97,6 +101,12 @@ class _SingleIndexMixin:
         check_is_fitted(self, "result_")
         return self.result_.summary(alpha)
 
+    def index(self, X):
+        """The fitted index ``X @ coef_`` (normalised coefficients)."""
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return X @ self.coef_
+
 
 class BaseIndexClassifier(_SingleIndexMixin, ClassifierMixin, BaseEstimator, ABC):
     """Base class: scikit-learn binary classifier with a single linear index."""
@@ -140,21 +150,25 @@ class BaseIndexClassifier(_SingleIndexMixin, ClassifierMixin, BaseEstimator, ABC
         """Estimate from validated arrays: X (n, d) float, z (n,) in {0, 1}, w (n,) >= 0."""
 
     # -- prediction ------------------------------------------------------------
+    def _proba1(self, X):
+        check_is_fitted(self, "link_")
+        return floor_probability(self.link_(self.index(X)))
+
     def decision_function(self, X):
-        """The fitted index ``X @ coef_`` (normalised coefficients)."""
-        check_is_fitted(self, "coef_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return X @ self.coef_
+        """Log-odds of the predicted probability, ``log p - log(1 - p)`` (module docstring):
+        positive exactly where ``predict`` gives ``classes_[1]``.  The index itself is
+        :meth:`index`."""
+        return log_odds(self._proba1(X))
 
     def predict_proba(self, X):
-        """Probabilities of ``classes_``, shape (n, 2): ``[1 - p, p]``, ``p = link_(index)``."""
-        check_is_fitted(self, "link_")
-        p = np.clip(np.asarray(self.link_(self.decision_function(X)), dtype=float), 0.0, 1.0)
+        """Probabilities of ``classes_``, shape (n, 2): ``[1 - p, p]``, ``p = link_(index)``
+        kept inside ``[PROBA_FLOOR, 1 - PROBA_FLOOR]`` (never exactly 0 or 1)."""
+        p = self._proba1(X)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X):
         """The more probable class."""
-        p = self.predict_proba(X)[:, 1]
+        p = self._proba1(X)
         return self.classes_[(p > 0.5).astype(int)]
 
     def __sklearn_tags__(self):
@@ -206,16 +220,6 @@ class BaseIndexRegressor(_SingleIndexMixin, RegressorMixin, BaseEstimator, ABC):
     @abstractmethod
     def _fit(self, X, y, w):
         """Estimate from validated arrays: X (n, d) float, y (n,) float, w (n,) >= 0."""
-
-    def index(self, X):
-        """The fitted index ``X @ coef_`` (normalised coefficients).
-
-        (Named ``index`` rather than ``decision_function``: scikit-learn reserves the
-        latter for classifiers.)
-        """
-        check_is_fitted(self, "coef_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return X @ self.coef_
 
     def predict(self, X):
         """``link_(X @ coef_)``, the estimated conditional mean."""

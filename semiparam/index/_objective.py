@@ -30,7 +30,9 @@ previous evaluation's order) and runs both kernel passes and the loss in sorted 
 
 A row whose leave-one-out denominator vanishes (no neighbour inside a compact kernel's
 window, or every neighbour with zero weight) gets the leave-one-out sample mean of ``z``
-(the infinite-bandwidth limit) and no gradient.
+(the infinite-bandwidth limit) and no gradient.  The Gaussian's sums never vanish by
+underflow: a row far from every neighbour has them relative to its nearest neighbour's
+kernel weight (:mod:`semiparam._kernels.far`), so its ``g_i`` follows the formula.
 
 Per-observation scores (statsmodels' ``score_obs``) and the information matrix used by
 :mod:`semiparam.index._inference` come from :meth:`LOOObjective.inference_terms`:
@@ -168,21 +170,28 @@ class LOOObjective:
 
     # -- kernel sums ---------------------------------------------------------------
     def _sums(self, v, U, h, derivative):
-        S0, S1, order = _kernels.kernel_sums(
-            v, U, h, self.kernel, derivative=derivative, order=self._order
+        """Sums of ``U``, each row relative to its nearest neighbour's Gaussian weight where
+        it would underflow (so only ratios of sums of one call are meaningful)."""
+        S0, S1, order, _ = _kernels.kernel_sums(
+            v, U, h, self.kernel, derivative=derivative, order=self._order, relative=True
         )
         self._order = order
         return S0, S1
 
-    def _link(self, v, h, derivative):
-        S0, S1 = self._sums(v, self.U, h, derivative)
+    def _link(self, v, h, derivative, extra=None):
+        U = self.U if extra is None else np.column_stack([self.U, extra])
+        S0, S1 = self._sums(v, U, h, derivative)
         A, B = S0[:, 0], S0[:, 1]
-        ok = B > 1e-300
+        ok = B > (0.0 if getattr(self.kernel, "name", self.kernel) == "gaussian" else 1e-300)
+        if extra is not None:
+            return self._ratio(A, B, ok), A, B, ok, S1[:, :2], S0[:, 2:]
+        return self._ratio(A, B, ok), A, B, ok, S1
+
+    def _ratio(self, A, B, ok):
         if ok.all():  # the common case: every row has a neighbour
-            return A / B, A, B, ok, S1
+            return A / B
         with np.errstate(invalid="ignore", divide="ignore"):
-            g = np.where(ok, A / np.where(ok, B, 1.0), self.fallback)
-        return g, A, B, ok, S1
+            return np.where(ok, A / np.where(ok, B, 1.0), self.fallback)
 
     def link_loo(self, v, h=1.0):
         """Leave-one-out link values ``g_i`` at the index ``v`` and the rows they rest on."""
@@ -237,10 +246,10 @@ class LOOObjective:
             ``g'(v_i)``, the derivative of the leave-one-out link estimate.
         """
         v = self.X @ gamma
-        g, A, B, ok, S1 = self._link(v, 1.0, True)
+        # one call: the sums of X w share the rows' relative scale with A and B
+        g, A, B, ok, S1, Sx = self._link(v, 1.0, True, self.X * self.w[:, None])
         Bs = np.where(ok, B, 1.0)
         dg = np.where(ok, (S1[:, 0] - g * S1[:, 1]) / Bs, 0.0)
-        Sx, _ = self._sums(v, np.ascontiguousarray(self.X * self.w[:, None]), 1.0, False)
         Ex = Sx / Bs[:, None]
         R = np.where(ok[:, None], self.X - Ex, 0.0)
         use = ok & (self.c > 0)

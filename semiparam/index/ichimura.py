@@ -89,6 +89,9 @@ _ATTRS_DOC = """
         Minimised leave-one-out mean squared error (weighted mean; R np's ``fval``).
     n_iter_, n_evals_ : int
     converged_ : bool
+    separated_, separation_kind_ : bool, str or None
+        The classifier's separation check (:mod:`semiparam.index.separation`); False and
+        None for the regressor.
     result_ : IndexResult
 """
 

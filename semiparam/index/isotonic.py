@@ -122,7 +122,7 @@ from scipy import optimize, sparse, special
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import InstanceOf, Interval, NoneOK, Options
-from ..exceptions import ConvergenceWarning, FlatLikelihoodWarning, SeparationWarning
+from ..exceptions import ConvergenceWarning, FlatLikelihoodWarning, warn
 from ..links.isotonic import (
     IsotonicLink,
     _isotonic_fit,
@@ -137,6 +137,7 @@ from ..links.isotonic import (
 from ._base import BaseIndexClassifier, normalize_direction
 from ._inference import to_normalised
 from .results import IndexResult
+from .separation import check_separation, warn_separation
 
 __all__ = ["IsotonicIndexClassifier"]
 
@@ -420,8 +421,11 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         Fisher-scoring iterations used.
     converged_ : bool
         Whether the decrement criterion was met.
+    separation_kind_ : {"complete", "quasi-complete", "numerical"} or None
+        From :func:`semiparam.index.separation.check_separation`.
     separated_ : bool
-        True when the fitted index separates the classes perfectly (then every
+        True when a linear index separates the classes, completely or quasi-completely
+        (:mod:`semiparam.index.separation`; under complete separation every
         separating direction solves the score equation: the direction is not identified).
     loglik_ : float
         Profile log-likelihood at the fit, ``sum w [z log g + (1 - z) log(1 - g)]`` with
@@ -563,20 +567,20 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         start = self._orient(X, z, w, start)
         core = self._fit_core(X, z, w, start)
         if core.status == "flat":
-            warnings.warn(
+            warn(
                 "The isotonic fit of y on the index is constant (or the step matrix "
                 "vanishes): the data carry no "
                 "information about the direction (flat profile likelihood). coef_ is the "
                 "iterate where this happened (the logit start if it was the first) and "
                 "converged_ is False.",
-                FlatLikelihoodWarning, stacklevel=3,
+                FlatLikelihoodWarning,
             )
         elif not core.converged:
-            warnings.warn(
+            warn(
                 f"The score equation was not solved to tol={self.tol} in "
                 f"max_iter={self.max_iter} iterations (final decrement per direction "
                 f"{core.decrement:.3g}); returning the iterate with the smallest decrement.",
-                ConvergenceWarning, stacklevel=3,
+                ConvergenceWarning,
             )
         sc, wts = core.score, core.weights
         self._direction = core.b / sd
@@ -587,14 +591,14 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         self.bandwidth_ = float(wts.h / abs(scale))
         g = np.clip(sc.fitted, self.clip, 1.0 - self.clip)
         self.loglik_ = float(w_user @ (z * np.log(g) + (1.0 - z) * np.log1p(-g)))
-        self.separated_ = bool(np.all(sc.fitted == z))
+        self.separation_kind_ = check_separation(X, z, w)
+        self.separated_ = self.separation_kind_ is not None
         if self.separated_:
-            warnings.warn(
-                "The fitted index separates the classes perfectly: every separating "
-                "direction solves the score equation, so the direction is not identified "
-                "(coef_ is the ridge-logit start). Consider regularising or more data.",
-                SeparationWarning, stacklevel=3,
-            )
+            warn_separation(
+                "IsotonicIndexClassifier", self.separation_kind_,
+                "the direction is not identified by the score equation (every separating "
+                "direction solves it; coef_ is the iterate reached from the ridge-logit "
+                "start) and no standard errors are reported.")
         # prediction: one pseudo-observation per block keeps end blocks off 0 and 1
         # (smoothed with the score's bandwidth)
         self.link_ = IsotonicLink(clip=self.clip, increasing=bool(scale > 0),

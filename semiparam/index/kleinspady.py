@@ -56,7 +56,6 @@ Hayfield, T. and Racine, J. S. (2008). Nonparametric econometrics: the np packag
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -67,7 +66,7 @@ from ..exceptions import (
     BandwidthWarning,
     ConvergenceWarning,
     FlatLikelihoodWarning,
-    SeparationWarning,
+    warn,
 )
 from ..links.kernel import KERNEL_NAMES, KernelLink
 from ._base import BaseIndexClassifier, normalize_direction
@@ -75,6 +74,7 @@ from ._inference import COVARIANCE, BootstrapCovariance, to_normalised
 from ._objective import BernoulliLoss
 from ._search import _flatness, bandwidth_floor, fit_index_core
 from .results import IndexResult
+from .separation import check_separation, warn_separation
 
 __all__ = ["KleinSpadyClassifier"]
 
@@ -137,41 +137,40 @@ class _LOOIndexMixin:
             monotone=self._binary_outcome,
         ).fit(index, z if link_target is None else link_target, sample_weight=w)
         self.n_trimmed_ = 0 if core.mask is None else int(np.count_nonzero(~core.mask))
+        self.separation_kind_ = check_separation(X, z, w) if self._binary_outcome else None
+        self.separated_ = self.separation_kind_ is not None
         self._warn(core)
         return core
 
     def _warn(self, core):
         name = type(self).__name__
-        if core.separated:
-            warnings.warn(
-                f"{name}: the classes are perfectly separated by a linear index (the logit "
-                "pilot separates them). The leave-one-out likelihood then improves as the "
-                "bandwidth shrinks; the reported direction is the best one found and its "
-                "standard errors are not reliable.",
-                SeparationWarning, stacklevel=4,
-            )
+        if self.separated_:
+            warn_separation(
+                name, self.separation_kind_,
+                "the leave-one-out objective improves as the bandwidth shrinks; the reported "
+                "direction is the best one found and its standard errors are not reliable.")
         if core.h_rel < _H_COLLAPSE:
-            warnings.warn(
+            warn(
                 f"{name}: the bandwidth collapsed to {core.h_rel:.3g} standard deviations of "
                 "the index (the leave-one-out link interpolates neighbours). The fit is "
                 "reported as found; consider a fixed bandwidth.",
-                BandwidthWarning, stacklevel=4,
+                BandwidthWarning,
             )
         gain, threshold = _flatness(core)
         if core.h_rel > _H_FLAT or gain < threshold:
-            warnings.warn(
+            warn(
                 f"{name}: the objective is flat: the kernel link improves on a constant by "
                 f"{gain:.3g} log-likelihood units, less than the BIC-type threshold "
                 f"(d/2) log n = {threshold:.3g} (objective {core.fun:.6g}, constant link "
                 f"{core.null_fun:.6g}, bandwidth {core.h_rel:.3g} index standard "
                 "deviations). The direction is poorly identified by these data.",
-                FlatLikelihoodWarning, stacklevel=4,
+                FlatLikelihoodWarning,
             )
         if not core.converged:
-            warnings.warn(
+            warn(
                 f"{name}: the final quasi-Newton polish stopped before converging "
                 f"(max_iter={self.max_iter}, tol={self.tol}); converged_ is False.",
-                ConvergenceWarning, stacklevel=4,
+                ConvergenceWarning,
             )
 
     def _covariance(self, X, z, w, core, cov_type):
@@ -293,6 +292,10 @@ class KleinSpadyClassifier(_LOOIndexMixin, BaseIndexClassifier):
     n_iter_, n_evals_ : int
         Quasi-Newton iterations and objective evaluations of the whole search.
     converged_ : bool
+    separated_ : bool
+        Whether a linear index (with a threshold) separates the classes, completely or
+        quasi-completely (:func:`semiparam.index.separation.check_separation`).
+    separation_kind_ : {"complete", "quasi-complete", "numerical"} or None
     n_trimmed_ : int
     result_ : IndexResult
         Immutable result with ``params``, ``std_errors``, ``conf_int``, ``summary()``.

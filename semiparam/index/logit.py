@@ -75,7 +75,6 @@ margin classifier. *JMLR* 5, 941-973.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -83,10 +82,11 @@ import numpy as np
 from scipy import linalg, special
 
 from .._validation import Interval, NoneOK, Options
-from ..exceptions import ConvergenceWarning, SeparationWarning
+from ..exceptions import ConvergenceWarning, warn
 from ..links.families import LogisticLink
 from ._base import BaseIndexClassifier, normalization_jacobian, normalize_direction
 from .results import IndexResult
+from .separation import separation_message, warn_separation
 
 __all__ = ["LogitIndexClassifier", "ScaledLogisticLink"]
 
@@ -321,19 +321,16 @@ def _sandwich(op, c, beta, alpha, pen, H0=None):
     return Hinv @ H0 @ Hinv
 
 
-def _separation_message(name, how, C):
-    kinds = {
-        "complete": "the classes are completely separated by a linear index",
-        "quasi-complete": "the classes are quasi-completely separated (a linear index "
-        "orders them without error, with ties)",
-        "numerical": "Newton drove fitted probabilities to 0/1 without finding an "
-        "overlap certificate (numerical separation)",
-    }
-    return (
-        f"{name}: {kinds[how]}, so the unpenalised estimate does not exist (its norm "
-        f"diverges). Refitting with the ridge penalty |coef|^2 / (2 C), C = {C:g}; "
-        "set penalty='l2' and C to choose the strength yourself."
-    )
+def ridge_consequence(C):
+    """What the logit and ranking estimators do under separation (``separation="warn"``)."""
+    return (f"the unpenalised estimate does not exist (its norm diverges). Refitting with "
+            f"the ridge penalty |coef|^2 / (2 C), C = {C:g}; set penalty='l2' and C to "
+            "choose the strength yourself.")
+
+
+#: what they say before raising (``separation="raise"``)
+RAISE_CONSEQUENCE = ("the unpenalised estimate does not exist (its norm diverges). Use "
+                     "penalty='l2' or separation='warn' to fit a ridge-penalised model.")
 
 
 class LogitIndexClassifier(BaseIndexClassifier):
@@ -464,20 +461,16 @@ class LogitIndexClassifier(BaseIndexClassifier):
         self.separation_kind_ = out.how if out.separated else None
         if out.separated:
             name = type(self).__name__
-            msg = _separation_message(name, out.how, self.C)
             if self.separation == "raise":
-                raise ValueError(msg.split(" Refitting")[0] + ". Use penalty='l2' or "
-                                 "separation='warn' to fit a ridge-penalised model.")
+                raise ValueError(separation_message(name, out.how, RAISE_CONSEQUENCE))
             if self.separation == "warn":
-                warnings.warn(msg, SeparationWarning, stacklevel=3)
+                warn_separation(name, out.how, ridge_consequence(self.C))
             alpha = 1.0 / self.C
             out = _newton_softplus(op, wk, alpha, pen, start, max_iter=self.max_iter,
                                    tol=self.tol, detect=False)
         if not out.converged:
-            warnings.warn(
-                f"{type(self).__name__}: Newton did not converge in {self.max_iter} "
-                "iterations; increase max_iter.", ConvergenceWarning, stacklevel=3,
-            )
+            warn(f"{type(self).__name__}: Newton did not converge in {self.max_iter} "
+                 "iterations; increase max_iter.", ConvergenceWarning)
         self.alpha_ = float(alpha)
         self.n_iter_ = int(out.n_iter)
         self.converged_ = bool(out.converged)

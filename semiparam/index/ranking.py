@@ -76,7 +76,6 @@ of U-statistics. *Annals of Statistics* 36(2), 844-874.
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -89,11 +88,12 @@ from .._validation import (
     check_binary_target,
     check_sample_weight,
 )
-from ..exceptions import ConvergenceWarning, SeparationWarning
+from ..exceptions import ConvergenceWarning, warn
 from ..links._base import BaseLink
 from ._base import BaseIndexClassifier, normalize_direction
-from .logit import _newton_softplus, _separation_message, _softplus_neg
+from .logit import RAISE_CONSEQUENCE, _newton_softplus, _softplus_neg, ridge_consequence
 from .results import IndexResult
+from .separation import separation_message, warn_separation
 
 __all__ = ["PairwiseRankingClassifier", "ranking_loss"]
 
@@ -460,20 +460,18 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
         self.separated_ = None if alpha > 0 else bool(out.separated)
         self.separation_kind_ = out.how if out.separated else None
         if out.separated:
-            msg = _separation_message(name, out.how, self.C).replace(
-                "the classes are", "the sampled positive/negative pairs are")
+            units = "sampled positive/negative pairs"
             if self.separation == "raise":
-                raise ValueError(msg.split(" Refitting")[0] + ". Use penalty='l2' or "
-                                 "separation='warn' to fit a ridge-penalised model.")
+                raise ValueError(separation_message(name, out.how, RAISE_CONSEQUENCE, units))
             if self.separation == "warn":
-                warnings.warn(msg, SeparationWarning, stacklevel=3)
+                warn_separation(name, out.how, ridge_consequence(self.C), units)
             alpha = 1.0 / self.C
             out = _newton_softplus(op, c, alpha, np.ones(X.shape[1]),
                                    np.zeros(X.shape[1]), max_iter=self.max_iter,
                                    tol=self.tol, detect=False)
         if not out.converged:
-            warnings.warn(f"{name}: Newton did not converge in {self.max_iter} iterations;"
-                          " increase max_iter.", ConvergenceWarning, stacklevel=3)
+            warn(f"{name}: Newton did not converge in {self.max_iter} iterations; increase "
+                 "max_iter.", ConvergenceWarning)
         self.alpha_ = float(alpha)
         self.n_iter_ = int(out.n_iter)
         self.converged_ = bool(out.converged)

@@ -45,7 +45,7 @@ import numpy as np
 from scipy import special
 
 from .._validation import InstanceOf, Interval, NoneOK
-from ..exceptions import ConvergenceWarning, FlatLikelihoodWarning
+from ..exceptions import ConvergenceWarning, FlatLikelihoodWarning, warn
 from ..links.sieve import (
     RIDGE,
     MonotoneSplineBasis,
@@ -56,6 +56,7 @@ from ..links.sieve import (
 )
 from ._base import BaseIndexClassifier, normalization_jacobian, normalize_direction
 from .results import IndexResult
+from .separation import check_separation, warn_separation
 
 __all__ = ["SieveIndexClassifier"]
 
@@ -113,6 +114,10 @@ class SieveIndexClassifier(BaseIndexClassifier):
         Knot updates (outer iterations).
     converged_ : bool
         Whether both loops met their criteria.
+    separated_ : bool
+        Whether a linear index (with a threshold) separates the classes, completely or
+        quasi-completely (:func:`semiparam.index.separation.check_separation`).
+    separation_kind_ : {"complete", "quasi-complete", "numerical"} or None
     result_ : IndexResult
         Coefficients, covariance (profiled expected information) and summary.
     classes_ : ndarray of shape (2,)
@@ -225,10 +230,9 @@ class SieveIndexClassifier(BaseIndexClassifier):
             beta0 = fit["beta"] / norm
 
         if not converged:
-            warnings.warn(
-                f"SieveIndexClassifier did not converge within max_iter={self.max_iter} "
-                f"Fisher-scoring steps ({reason}); the estimates are the last iterate.",
-                ConvergenceWarning, stacklevel=3)
+            warn(f"SieveIndexClassifier did not converge within max_iter={self.max_iter} "
+                 f"Fisher-scoring steps ({reason}); the estimates are the last iterate.",
+                 ConvergenceWarning)
         theta, objective, basis, Q = best["theta"], best["objective"], best["basis"], best["Q"]
         beta = best["beta"]
 
@@ -240,6 +244,14 @@ class SieveIndexClassifier(BaseIndexClassifier):
         self.n_iter_ = int(n_iter)
         self.n_outer_ = int(n_outer)
         self.converged_ = converged
+        self.separation_kind_ = check_separation(X, z, w)
+        self.separated_ = self.separation_kind_ is not None
+        if self.separated_:
+            warn_separation(
+                "SieveIndexClassifier", self.separation_kind_,
+                "the sieve likelihood has no maximum (the link steepens towards a step); "
+                "the estimates are where the bounded link stopped and their standard "
+                "errors are not reliable.")
         self.n_basis_ = int(basis.n_basis)
         link = SieveLink._from_basis(basis, a, c, loglik=self.loglik_, n_iter=n_iter,
                                      converged=converged)
@@ -272,11 +284,9 @@ class SieveIndexClassifier(BaseIndexClassifier):
         prof = 0.5 * (prof + prof.T)
         ev = np.linalg.eigvalsh(prof)
         if ev[0] <= 1e-10 * max(ev[-1], 1e-300):
-            warnings.warn(
-                "The profiled information of the direction is (nearly) singular: the "
-                "direction is poorly identified (flat link or too little variation in the "
-                "index); standard errors use a pseudo-inverse.", FlatLikelihoodWarning,
-                stacklevel=4)
+            warn("The profiled information of the direction is (nearly) singular: the "
+                 "direction is poorly identified (flat link or too little variation in the "
+                 "index); standard errors use a pseudo-inverse.", FlatLikelihoodWarning)
             cov_u = np.linalg.pinv(prof, rcond=1e-10, hermitian=True)
         else:
             cov_u = np.linalg.inv(prof)

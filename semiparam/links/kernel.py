@@ -3,10 +3,13 @@
 ``g(v) = sum_j K((v - v_j)/h) w_j z_j / sum_j K((v - v_j)/h) w_j`` over the fitted points,
 evaluated with :func:`semiparam._kernels.kernel_sums_at` (``O((n + m) log n)`` for the
 compact kernels).  Its derivative is ``(S1_a - g S1_b) / (h S0_b)`` with ``S1`` the sums
-of ``K'``.  Where the denominator vanishes (a query farther than the support of a compact
-kernel from every fitted point, or where the Gaussian underflows) the link falls back to
-the in-sample fitted value at the nearest fitted point, and its derivative to 0, so the
-link is defined (and bounded by the range of ``z``) on the whole real line.
+of ``K'``.  The Gaussian's sums are taken relative to the nearest fitted point's kernel
+weight where they would underflow (``relative=True`` of the kernels), so far from the
+data the link follows the formula: it tends to the outcome of the nearest fitted point.
+Where a compact kernel's denominator vanishes (a query farther than its support from
+every fitted point) the link falls back to the in-sample fitted value at the nearest
+fitted point, and its derivative to 0, so the link is defined (and bounded by the range
+of ``z``) on the whole real line.
 
 The kernel link is not constrained to be monotone.  It is the link the Klein–Spady and
 Ichimura estimators report (``link_``), fitted on the normalised index with the
@@ -212,8 +215,9 @@ class KernelLink(BaseLink):
         order = [None]
 
         def loo_mse(logh):
-            S0, _, order[0] = _kernels.kernel_sums(
-                self._v, self._U, float(np.exp(logh)), self.kernel, order=order[0]
+            S0, _, order[0], _ = _kernels.kernel_sums(
+                self._v, self._U, float(np.exp(logh)), self.kernel, order=order[0],
+                relative=True,
             )
             ok = S0[:, 1] > 0
             g = np.where(ok, S0[:, 0] / np.where(ok, S0[:, 1], 1.0), (w @ z) / w.sum())
@@ -258,12 +262,17 @@ class KernelLink(BaseLink):
             if not derivative:
                 return np.interp(q, self._v, self._mono).reshape(shape)
             return _interp_slope(q, self._v, self._mono).reshape(shape)
-        S0, S1 = _kernels.kernel_sums_at(
-            q, self._v, self._U, self.bandwidth_, self.kernel_, derivative=derivative
+        S0, S1, lscale = _kernels.kernel_sums_at(
+            q, self._v, self._U, self.bandwidth_, self.kernel_, derivative=derivative,
+            relative=True,
         )
+        # the sums are relative to each row's largest kernel weight (exp(lscale)); the
+        # pseudo-observation is carried to the same scale
         pa, pb = self._prior
-        S0 = S0 + np.array([pa, pb])
-        ok = S0[:, 1] > 1e-300
+        if pb > 0:
+            rel = np.exp(np.minimum(-np.asarray(lscale, dtype=float), 700.0))
+            S0 = S0 + np.column_stack([pa * rel, pb * rel])
+        ok = S0[:, 1] > 0.0
         B = np.where(ok, S0[:, 1], 1.0)
         g = np.where(ok, S0[:, 0] / B, 0.0)
         if not np.all(ok):

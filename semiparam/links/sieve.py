@@ -48,7 +48,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import Interval, NoneOK, Options, check_sample_weight, validate_params
-from ..exceptions import ConvergenceWarning
+from ..exceptions import ConvergenceWarning, warn
 from ._base import BaseLink
 from ._spline import MonotoneSplineBasis, SplineDesign, default_n_basis, weighted_quantile
 
@@ -215,9 +215,9 @@ class SieveLink(BaseLink, BaseEstimator):
             converged = bool(res.success) or bool(
                 np.max(np.abs(_projected_grad(res.x, res.jac, lower, upper))) < 1e-7)
         if not converged:
-            warnings.warn(
+            warn(
                 f"SieveLink: the {self.solver} solver did not converge ({message}); the "
-                "link is the last iterate.", ConvergenceWarning, stacklevel=2)
+                "link is the last iterate.", ConvergenceWarning)
         res_x = theta
         self._set_state(basis, float(res_x[0]), np.maximum(res_x[1:], 0.0))
         self.loglik_ = float(-fun.nll(res_x) * sw)

@@ -50,13 +50,12 @@ DPO's with unequal action scales, where this score's root does no harm).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._kernels import kernel_sums, kernel_sums_at
-from ..exceptions import ConvergenceWarning
+from ..exceptions import ConvergenceWarning, warn
 from ..links._base import BaseLink
 
 __all__ = ["score_fit", "ScoreFit", "NadarayaWatsonLink", "robust_spread"]
@@ -276,9 +275,9 @@ def score_fit(X, z, w, start, *, kernel="gaussian", bandwidth_factor=1.0, clip=1
         theta /= np.linalg.norm(theta)
     if not converged:
         theta = best[1]
-        warnings.warn(
+        warn(
             f"Fisher scoring on the efficient score did not converge in {it} iterations "
             f"(smallest Newton decrement per direction {best[0]:.2g} > tol = {tol:g}); "
-            "returning that iterate.", ConvergenceWarning, stacklevel=3,
+            "returning that iterate.", ConvergenceWarning
         )
     return ScoreFit(theta, it, converged, float(h), tuple(steps), tuple(decrements))

@@ -35,7 +35,6 @@ OSPO and PSPO warn and stop at that ridge-regularised DPO start (``n_iter_ = 0``
 
 from __future__ import annotations
 
-import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
 
@@ -44,7 +43,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import Callable, InstanceOf, Interval, NoneOK, Options, validate_params
-from ..exceptions import SeparationWarning
+from ..index.predictions import floor_probability, log_odds
+from ..index.separation import warn_separation
 from .features import FeatureMap, identified_basis, resolve_features
 from .softmax import SoftmaxPolicy
 from .table import PreferenceTable
@@ -119,14 +119,23 @@ class _BaseLearner(BaseEstimator, ABC):
     def _fit_direction(self, X, z, w):
         """Fit on the reduced design; set the diagnostics; return the direction."""
 
-    def decision_function(self, table) -> np.ndarray:
+    def index(self, table) -> np.ndarray:
         """The fitted index ``t = coef_' (phi(x, a1) - phi(x, a0))`` of each pair."""
         check_is_fitted(self, "coef_")
         return self.features_.difference(table.contexts, table.action0, table.action1) @ self.coef_
 
+    def _proba1(self, table):
+        return floor_probability(self.link_(self.index(table)))
+
+    def decision_function(self, table) -> np.ndarray:
+        """Log-odds of ``P(a1 preferred)`` (:mod:`semiparam.index.predictions`); the index
+        itself is :meth:`index`."""
+        return log_odds(self._proba1(table))
+
     def predict_proba(self, table) -> np.ndarray:
-        """``[P(a0 preferred), P(a1 preferred)]`` under the fitted link, shape (n, 2)."""
-        p = np.clip(np.asarray(self.link_(self.decision_function(table)), float), 0.0, 1.0)
+        """``[P(a0 preferred), P(a1 preferred)]`` under the fitted link, shape (n, 2), inside
+        ``[PROBA_FLOOR, 1 - PROBA_FLOOR]``."""
+        p = self._proba1(table)
         return np.column_stack([1.0 - p, p])
 
 
@@ -274,12 +283,11 @@ def _logit_start(X, z, w, C, name):
 
     start = LogitIndexClassifier(C=C, separation="silent").fit(X, z, sample_weight=w)
     if start.separated_:
-        warnings.warn(
-            f"{name}: the pairs are linearly separable, so neither the direction's scale "
-            "nor the link is identified (any monotone link fits the labels with a step at "
-            f"0). Stopping at the ridge-regularised DPO start (C = {C:g}); the ranking of "
-            "actions it gives is DPO's.", SeparationWarning, stacklevel=4,
-        )
+        warn_separation(
+            name, start.separation_kind_,
+            "neither the direction's scale nor the link is identified (any monotone link "
+            "fits the labels with a step at 0). Stopping at the ridge-regularised DPO start "
+            f"(C = {C:g}); the ranking of actions it gives is DPO's.", units="pairs")
     return start
 
 

@@ -20,12 +20,11 @@ and ``beta = inf`` the reference itself.
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 from scipy.optimize import brentq
 
-from ..exceptions import BudgetWarning
+from ..exceptions import BudgetWarning, warn
 from .divergences import get_divergence
 from .features import CallableFeatures, FeatureMap, _contexts
 from .table import check_ref_logprobs
@@ -213,10 +212,10 @@ class SoftmaxPolicy:
         if kappa == 0:
             return self.tilt(np.inf, div)
         if not np.isfinite(width) or width <= 1e-12 * max(1.0, float(np.abs(S).max())):
-            warnings.warn(
+            warn(
                 "The direction is flat (every action gets the same score in every context): "
                 "every tilt equals the reference, whose divergence is 0 < kappa. Returning "
-                "the reference.", BudgetWarning, stacklevel=2,
+                "the reference.", BudgetWarning
             )
             return self.tilt(np.inf, div)
 
@@ -226,10 +225,10 @@ class SoftmaxPolicy:
 
         top = float(np.mean(div.divergence(div.optimal_policy(S, q, 0.0), q)))
         if kappa >= top * (1.0 - 1e-9):
-            warnings.warn(
+            warn(
                 f"The budget kappa = {kappa:.4g} is beyond reach: the greedy limit of this "
                 f"direction has average {div.name} divergence {top:.4g}. Returning the "
-                "greedy policy (beta = 0).", BudgetWarning, stacklevel=2,
+                "greedy policy (beta = 0).", BudgetWarning
             )
             return self.tilt(0.0, div)
         lo = hi = np.log(width)
@@ -238,9 +237,9 @@ class SoftmaxPolicy:
         floor = np.log(width) - 30 * np.log(10.0)
         while gap(lo) < 0:  # divergence too small: lower beta
             if lo <= floor:  # numerically greedy yet still short of kappa
-                warnings.warn(
+                warn(
                     f"The budget kappa = {kappa:.4g} is numerically at the greedy limit "
-                    f"({top:.4g}); returning the greedy policy.", BudgetWarning, stacklevel=2,
+                    f"({top:.4g}); returning the greedy policy.", BudgetWarning
                 )
                 return self.tilt(0.0, div)
             hi, lo = lo, lo - np.log(10.0)

@@ -13,12 +13,11 @@ information about a direction: their difference design row is zero).
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 from scipy.special import logsumexp
 
-from ..exceptions import DataWarning
+from ..exceptions import DataWarning, warn
 from .features import _contexts
 
 __all__ = ["PreferenceTable"]
@@ -210,11 +209,10 @@ class PreferenceTable:
         if self.n_dropped:
             if self.n_dropped == n:
                 raise ValueError("Every pair has action0 == action1: no pair carries information.")
-            warnings.warn(
+            warn(
                 f"Dropped {self.n_dropped} of {n} pairs with action0 == action1 (a tie of an "
                 "action with itself carries no information about the direction).",
-                DataWarning,
-                stacklevel=2,
+                DataWarning
             )
         self.contexts = X[keep]
         self.action0 = a0[keep]
