@@ -31,6 +31,10 @@ class DataWarning(SemiparamWarning):
     """The data were altered in a documented way (rows dropped, values clipped)."""
 
 
+class InferenceWarning(SemiparamWarning):
+    """The reported standard errors cannot be trusted (too few rows for the asymptotics)."""
+
+
 class BudgetWarning(SemiparamWarning):
     """A divergence budget cannot be met (beyond every tilt's reach, or a flat direction)."""
 

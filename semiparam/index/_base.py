@@ -20,6 +20,7 @@ Predictions (:mod:`.predictions`): ``index(X) = X @ coef_`` is the fitted index,
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import replace
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -32,6 +33,7 @@ from .._validation import (
     check_sample_weight,
     validate_params,
 )
+from ..exceptions import InferenceWarning, warn
 from .predictions import floor_probability, log_odds
 
 __all__ = [
@@ -40,6 +42,9 @@ __all__ = [
     "normalize_direction",
     "normalization_jacobian",
 ]
+
+#: rows of the rarer class per coefficient below which analytic SEs are flagged
+MIN_ROWS_PER_COEF = 25
 
 def normalize_direction(direction, how: str = "unit"):
     """Return ``(coef, scale)`` with ``coef = direction / scale``.
@@ -135,7 +140,29 @@ class BaseIndexClassifier(_SingleIndexMixin, ClassifierMixin, BaseEstimator, ABC
             )
         self._check_rows(X, w)
         self._fit(X, z, w)
+        self._check_inference(z, w)
         return self
+
+    def _check_inference(self, z, w):
+        """Flag analytic standard errors that the sample is too small to support.
+
+        The covariances are asymptotic; below ``MIN_ROWS_PER_COEF`` rows of the rarer
+        class per coefficient they were measured to understate the sampling spread
+        (``docs/soundness.md``): an :class:`InferenceWarning` and a note in ``summary()``.
+        """
+        res = getattr(self, "result_", None)
+        if res is None or res.cov is None or res.cov_type == "bootstrap" or not res.link_estimated:
+            return
+        pos = w > 0
+        rare = min(np.count_nonzero(pos & (z == 1)), np.count_nonzero(pos & (z == 0)))
+        d = res.params.shape[0]
+        if rare >= MIN_ROWS_PER_COEF * d:
+            return
+        msg = (f"only {rare} rows of the rarer class for {d} coefficients (fewer than "
+               f"{MIN_ROWS_PER_COEF} per coefficient): the analytic standard errors are "
+               "asymptotic and may be too small; use cov_type='bootstrap' where offered")
+        warn(f"{type(self).__name__}: {msg}.", InferenceWarning)
+        self.result_ = replace(res, notes=res.notes + (f"Standard errors: {msg}.",))
 
     def _validate_Xy(self, X, y):
         if y is None:

@@ -35,12 +35,13 @@ Inference
 ``cov_type="efficient"`` estimates Klein & Spady's efficient covariance
 ``[sum_i w_i g'_i^2 / (g_i (1 - g_i)) R_i R_i']^-`` with ``R_i = x_i - E[x | v_i]``
 (:mod:`semiparam.index._inference`), with ``g``, ``g'`` and ``E[x | v]`` from
-leave-one-out kernel estimates at **twice the fitted bandwidth**.  The cross-validated
-bandwidth is tuned to estimate ``g``; its derivative needs more smoothing (optimal rate
-``n^(-1/7)`` against ``n^(-1/5)``), and at the fitted bandwidth the variance of ``g'``
-inflates ``E[g'^2]`` and hence the information: in ``benchmarks/coverage_kleinspady.py``
-95% intervals covered 75-85% at the fitted bandwidth and 85-95% at twice it (n = 500 to
-2000, cloglog and shifted-logistic links).  ``"sandwich"`` uses the same terms with the
+leave-one-out kernel estimates at **1.4 times the fitted bandwidth**.  The
+cross-validated bandwidth is tuned to estimate ``g``; its derivative needs more
+smoothing (optimal rate ``n^(-1/7)`` against ``n^(-1/5)``), and at the fitted bandwidth
+the variance of ``g'`` inflates ``E[g'^2]`` and hence the information.  The factor was
+chosen by Monte Carlo coverage of the 95% intervals (``benchmarks/coverage.py``,
+``docs/soundness.md``) at n = 1000 with the floored default search.
+``"sandwich"`` uses the same terms with the
 outer product of the per-row scores as the meat.  ``"bootstrap"`` reruns the whole
 (deterministic) search on resampled rows, so it also measures how far the search jumps
 between nearby optima: a local polish from the full-sample estimate would not (on a
@@ -79,7 +80,7 @@ from .separation import check_separation, warn_separation
 __all__ = ["KleinSpadyClassifier"]
 
 #: the covariance is estimated at this multiple of the fitted bandwidth (module docstring)
-_INFERENCE_BANDWIDTH_FACTOR = 2.0
+_INFERENCE_BANDWIDTH_FACTOR = 1.4
 #: pseudo-observations of the prediction link (KernelLink's prior_weight)
 _PRIOR_WEIGHT = 1.0
 #: bandwidth (in index standard deviations) below which it is reported as collapsed

@@ -54,6 +54,9 @@ class IndexResult(_SummaryStr):
         Further lines for the header (bandwidth, kernel, basis size, ...).
     link_estimated : bool
         False for a parametric link (logit): the footnote then says the link is fixed.
+    notes : tuple of str
+        Cautions printed under the coefficient table (e.g. why the standard errors may
+        not be trusted).
     """
 
     params: np.ndarray
@@ -68,6 +71,7 @@ class IndexResult(_SummaryStr):
     cov_type: str = "none"
     info: Mapping = field(default_factory=dict)
     link_estimated: bool = True
+    notes: tuple = ()
 
     def __post_init__(self):
         p = np.array(self.params, dtype=float)
@@ -80,11 +84,12 @@ class IndexResult(_SummaryStr):
             object.__setattr__(self, "cov", c)
         object.__setattr__(self, "names", tuple(self.names))
         object.__setattr__(self, "info", dict(self.info))
+        object.__setattr__(self, "notes", tuple(self.notes))
 
     @property
     def std_errors(self) -> np.ndarray:
-        """Standard errors (NaN without a covariance; 0 for a coefficient fixed by the
-        normalisation, shown as '(fixed)' in the summary)."""
+        """Standard errors (NaN without a covariance; 0 for the first coefficient under
+        ``normalize="first"``, fixed by the normalisation, shown as '(fixed)')."""
         if self.cov is None:
             return np.full(self.params.shape, np.nan)
         return np.sqrt(np.clip(np.diag(self.cov), 0.0, None))
@@ -138,7 +143,7 @@ class IndexResult(_SummaryStr):
         lo, hi = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
         body = []
         for j, name in enumerate(self.names):
-            fixed = self.cov is not None and se[j] == 0.0
+            fixed = self.cov is not None and self.normalize == "first" and j == 0
             if self.cov is None or fixed:
                 extra = ["(fixed)" if fixed else "", "", "", "", ""]
             else:
@@ -158,5 +163,6 @@ class IndexResult(_SummaryStr):
                     "normalised (the raw scale is kept on the estimator)."]
         if not self.converged:
             note.append("The optimiser did not converge: treat the estimates with caution.")
+        note.extend(self.notes)
         smry.add_extra_txt(note)
         return smry

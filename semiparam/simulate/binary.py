@@ -31,10 +31,13 @@ def make_single_index(
         A family from :data:`semiparam.links.families.LINKS` or a link object with ``cdf``.
     link_params : dict
         Parameters of the family (e.g. ``{"s": 1.5, "tau": 0.25}``).
-    design : {"normal", "mixed"}
+    design : {"normal", "mixed", "labor"}
         ``"normal"``: iid N(0, 1) columns; ``"mixed"``: the first column N(0, 1), the
         second Bernoulli(1/2), the rest uniform on (-sqrt 3, sqrt 3) — discrete and
-        bounded regressors as in applied work.
+        bounded regressors as in applied work.  ``"labor"``: shaped like labour-force
+        participation data: the first column N(0, 1) (say log non-labour income), the
+        second Bernoulli(0.4) (a binary indicator), the third Poisson(1) (a count:
+        children), the rest standardised chi-squared(3) (skewed: experience).
     random_state : int, Generator or None
 
     Returns
@@ -52,8 +55,15 @@ def make_single_index(
         X[:, 0] = rng.standard_normal(n)
         if d > 1:
             X[:, 1] = rng.integers(0, 2, size=n)
+    elif design == "labor":
+        X = (rng.chisquare(3, size=(n, d)) - 3.0) / np.sqrt(6.0)
+        X[:, 0] = rng.standard_normal(n)
+        if d > 1:
+            X[:, 1] = rng.binomial(1, 0.4, size=n)
+        if d > 2:
+            X[:, 2] = rng.poisson(1.0, size=n)
     else:
-        raise ValueError(f"design must be 'normal' or 'mixed'; got {design!r}.")
+        raise ValueError(f"design must be 'normal', 'mixed' or 'labor'; got {design!r}.")
     F = get_link(link, **(link_params or {}))
     p = F.cdf(scale * (X @ coef))
     z = (rng.uniform(size=n) < p).astype(int)
