@@ -265,6 +265,43 @@ class ReverseKLDivergence(FDivergence):
     def _inv_derivative(self, v):
         return 1.0 / (v * v)
 
+    def optimal_policy(self, scores, ref_probs, beta):
+        """``pi_a = q_a beta / (lambda - s_a)``, solved in a scale-free parametrisation.
+
+        With ``lambda = max_a s_a + beta mu`` and gaps ``c_a = (max s - s_a) / beta >= 0``
+        the policy is ``pi_a = q_a / (mu + c_a)`` and ``mu`` solves
+        ``sum_a q_a / (mu + c_a) = 1`` on ``[Q_0, 1]`` (``Q_0`` the reference mass of the
+        best actions): no cancellation in ``lambda - s_a``, so the policy stays finite and
+        exact however small ``beta`` (or large the scores) are; ``c_a = inf`` (overflow)
+        is a zero probability.
+        """
+        s, q = _prepare(scores, ref_probs)
+        if beta == 0:
+            return greedy_policy(s, q)
+        beta = float(beta)
+        pos = q > 0
+        top = np.where(pos, s, -np.inf).max(axis=1, keepdims=True)
+        with np.errstate(over="ignore"):
+            c = np.where(pos, (top - s) / beta, np.inf)
+        lo = np.where(c == 0, q, 0.0).sum(axis=1)
+        hi = np.ones_like(lo)
+        mu = hi.copy()
+        for _ in range(_MAX_ITER):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                terms = np.where(pos, q / (mu[:, None] + c), 0.0)
+                h = terms.sum(axis=1) - 1.0
+                slope = -np.where(pos, terms / (mu[:, None] + c), 0.0).sum(axis=1)
+            lo = np.where(h > 0, mu, lo)
+            hi = np.where(h < 0, mu, hi)
+            if np.all((np.abs(h) <= 1e-15) | (hi - lo <= 1e-16 * hi)):
+                break
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = mu - h / slope
+            ok = np.isfinite(step) & (step > lo) & (step < hi)
+            mu = np.where(ok, step, 0.5 * (lo + hi))
+        pi = np.where(pos, q / (mu[:, None] + c), 0.0)
+        return pi / pi.sum(axis=1, keepdims=True)
+
 
 class ChiSquaredDivergence(FDivergence):
     """Pearson chi-squared ``sum (p - q)^2 / q``: the tilt truncates low scores to zero."""
