@@ -144,13 +144,21 @@ class FDivergence(ABC):
         s, q = _prepare(scores, ref_probs)
         if beta == 0:
             return greedy_policy(s, q)
-        lam = self._solve_lambda(s, q, float(beta))
-        pi = self._tilted(s, q, lam, beta, self.fprime_inv)
-        return pi / pi.sum(axis=1, keepdims=True)
+        with np.errstate(all="ignore"):
+            lam = self._solve_lambda(s, q, float(beta))
+            pi = self._tilted(s, q, lam, beta, self.fprime_inv)
+            pi = pi / pi.sum(axis=1, keepdims=True)
+        bad = ~np.all(np.isfinite(pi), axis=1)
+        if bad.any():
+            # score gaps / beta overflow: every other action's mass is far below double
+            # precision, so the tilt is the greedy limit to working precision
+            pi[bad] = greedy_policy(s[bad], q[bad])
+        return pi
 
     def _tilted(self, s, q, lam, beta, fn):
         """``q * fn((s - lam)/beta)``, zero where ``q`` is (no ``0 * inf``)."""
-        v = (s - lam[:, None]) / beta
+        with np.errstate(over="ignore"):  # |v| = inf maps to 0 or inf, as it should
+            v = (s - lam[:, None]) / beta
         out = np.zeros_like(v)
         pos = q > 0
         out[pos] = q[pos] * fn(v[pos])
@@ -242,8 +250,11 @@ class KLDivergence(FDivergence):
         s, q = _prepare(scores, ref_probs)
         if beta == 0:
             return greedy_policy(s, q)
-        with np.errstate(divide="ignore"):
-            logits = np.log(q) + s / beta
+        pos = q > 0
+        top = np.where(pos, s, -np.inf).max(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", over="ignore"):
+            # scores relative to the best action with reference mass: no +inf at tiny beta
+            logits = np.where(pos, np.log(np.where(pos, q, 1.0)) + (s - top) / beta, -np.inf)
         return special.softmax(logits, axis=1)
 
 
