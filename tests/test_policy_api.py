@@ -197,3 +197,19 @@ def test_decision_function_rejects_another_table_shape(problem):
     other = make_preference_data(200, n_features=2, n_actions=4, random_state=0).table
     with pytest.raises(ValueError, match="2 context columns.*fitted with 4 and\n?.*3"):
         fit.decision_function(other)
+
+
+def test_evaluation_and_decision_function_check_names(frame):
+    from semiparam.policy import policy_value
+
+    fit = DPO().fit(_table(frame))
+    X = frame[["age", "income", "tenure"]].head(20)
+    reward = np.zeros((20, 4))
+    assert policy_value(fit.policy_, X, reward) == 0.0
+    with pytest.raises(ValueError, match="another order"):
+        policy_value(fit.policy_, X[["income", "age", "tenure"]], reward)
+    renamed = frame.rename(columns={"age": "years"})
+    other = PreferenceTable.from_pandas(renamed, context_cols=["years", "income", "tenure"],
+                                        action0="shown", action1="other", label="won")
+    with pytest.raises(ValueError, match="not those seen at fit"):
+        fit.decision_function(other)

@@ -205,6 +205,12 @@ class _BaseLearner(BaseEstimator, ABC):
                 f"context columns; the learner was fitted with {len(self.actions_)} and "
                 f"{len(self.context_names_)}."
             )
+        if (table.contexts_named and self.policy_.context_names is not None
+                and tuple(table.context_names) != self.policy_.context_names):
+            raise ValueError(
+                f"The table's context columns {list(table.context_names)} are not those seen "
+                f"at fit, {list(self.policy_.context_names)} (same names, same order)."
+            )
         return self.features_.difference(table.contexts, table.action0, table.action1) @ self.coef_
 
     def predict_proba(self, table) -> np.ndarray:

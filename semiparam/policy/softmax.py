@@ -123,8 +123,17 @@ class SoftmaxPolicy:
                 return (p - p0) // (p1 - p0)
         return None
 
-    def _contexts(self, X) -> np.ndarray:
-        """Validated contexts: 2-D, finite, with the columns the direction was fitted on."""
+    def validate_contexts(self, X) -> np.ndarray:
+        """Contexts as a float array, checked against what the direction was fitted on.
+
+        A DataFrame must have the fitted ``context_names`` in order (when the policy has
+        them); a 1-D vector, NaN/inf or a wrong number of columns is an error that says
+        what was expected.
+
+        Returns
+        -------
+        ndarray of shape (n, d)
+        """
         if hasattr(X, "columns"):
             cols = tuple(str(c) for c in X.columns)
             if self.context_names is not None and cols != self.context_names:
@@ -160,11 +169,11 @@ class SoftmaxPolicy:
     # -- pieces ---------------------------------------------------------------------
     def scores(self, X) -> np.ndarray:
         """``theta' phi(x, a)``, shape (n, k)."""
-        return self.features.scores(self._contexts(X), self.coef)
+        return self.features.scores(self.validate_contexts(X), self.coef)
 
     def reference_logprobs(self, X, ref_logprobs=None) -> np.ndarray:
         """``log pi_ref(a | x)`` for the contexts ``X``, shape (n, k)."""
-        n, k = self._contexts(X).shape[0], self.n_actions
+        n, k = self.validate_contexts(X).shape[0], self.n_actions
         if ref_logprobs is None:
             ref = self.reference
             if ref is None:
@@ -276,7 +285,7 @@ class SoftmaxPolicy:
         if not np.isfinite(kappa) or kappa < 0:
             raise ValueError(f"kappa must be a finite number >= 0; got {kappa!r}.")
         div = get_divergence(divergence)
-        X = self._contexts(X)
+        X = self.validate_contexts(X)
         if X.shape[0] == 0:
             raise ValueError(
                 "at_budget needs at least one context: the budget is an average divergence "
