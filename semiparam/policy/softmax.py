@@ -116,7 +116,8 @@ class SoftmaxPolicy:
     def _expected_columns(self):
         if self.context_names is not None:
             return len(self.context_names)
-        if isinstance(self.features, KroneckerFeatures):  # p is linear in d: solve for it
+        if isinstance(self.features, KroneckerFeatures) and self.features.context_map is None:
+            # p is linear in d: solve for it (a context_map may accept any width)
             p = self.coef.shape[0]
             p0, p1 = self.features.n_features(0), self.features.n_features(1)
             if p1 > p0 and (p - p0) % (p1 - p0) == 0 and p >= p0:
