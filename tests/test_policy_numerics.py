@@ -138,3 +138,51 @@ def test_learners_ignore_the_scale_of_the_weights(small_problem, learner, expone
             return learner().fit(table).coef_
 
     np.testing.assert_allclose(fit(w * 10.0**exponent), fit(w), atol=1e-8)
+
+
+# -- invariances ----------------------------------------------------------------------------
+@SETTINGS
+@given(S=scores, shift=st.floats(-1e3, 1e3), beta=st.sampled_from([1e-2, 0.3, 1.0, 10.0]),
+       name=st.sampled_from(NAMES + ["alpha"]), seed=st.integers(0, 2**16))
+def test_tilt_ignores_a_per_context_shift_and_follows_a_permutation(S, shift, beta, name,
+                                                                   seed):
+    """Scores matter only up to a per-context constant, and actions have no order."""
+    S = np.clip(S, -50, 50)  # moderate scores: the comparison is at rtol 1e-9
+    q = _reference(S.shape, seed)
+    div = get_divergence(name)
+    P = div.optimal_policy(S, q, beta)
+    c = shift * np.arange(1, S.shape[0] + 1)[:, None]
+    np.testing.assert_allclose(div.optimal_policy(S + c, q, beta), P, atol=1e-9)
+    perm = np.random.default_rng(seed).permutation(S.shape[1])
+    np.testing.assert_allclose(div.optimal_policy(S[:, perm], q[:, perm], beta), P[:, perm],
+                               atol=1e-9)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(learner=st.sampled_from([DPO, lambda: RSPO(n_pairs="all")]), seed=st.integers(0, 2**16))
+def test_swapping_the_two_actions_of_any_pairs_changes_nothing(small_problem, learner, seed):
+    """(x, a0, a1, z) and (x, a1, a0, 1 - z) are the same comparison: DPO's likelihood and
+    RSPO's swap-augmented loss over all pairs of pairs are exactly symmetric, so the fit
+    does not move.  (RSPO's default draws a sample of pairs of pairs by position, which a
+    swap reshuffles: equal in distribution only.)"""
+    t = small_problem.table.subset(np.arange(200))
+    flip = np.random.default_rng(seed).random(len(t)) < 0.5
+    swapped = PreferenceTable(contexts=t.contexts, action0=np.where(flip, t.action1, t.action0),
+                              action1=np.where(flip, t.action0, t.action1),
+                              label=np.where(flip, 1 - t.label, t.label))
+    np.testing.assert_allclose(learner().fit(swapped).coef_, learner().fit(t).coef_, atol=1e-6)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16))
+def test_relabelling_the_actions_permutes_the_coefficient_blocks(small_problem, seed):
+    """Names are names: numbering the actions differently permutes DPO's per-action blocks
+    (one-hot features, d + 1 coefficients per action) and nothing else."""
+    t = small_problem.table
+    k, d = t.n_actions, t.contexts.shape[1]
+    perm = np.random.default_rng(seed).permutation(k)  # old index -> new index
+    relabelled = PreferenceTable(contexts=t.contexts, action0=perm[t.action0],
+                                 action1=perm[t.action1], label=t.label)
+    a = DPO().fit(t).coef_.reshape(k, d + 1)
+    b = DPO().fit(relabelled).coef_.reshape(k, d + 1)
+    np.testing.assert_allclose(b[perm], a, atol=1e-6)
