@@ -3,12 +3,12 @@
 Estimated links share one small interface: ``fit(v, z, sample_weight=None)``,
 ``__call__(v)``, ``derivative(v)``, ``plot(ax=None)``.
 
-====================  =========================================================
-``KernelLink``        Nadaraya–Watson estimate of E[z | v] (kernel, bandwidth)
-``IsotonicLink``      isotonic regression (PAVA, scikit-learn's), increasing
-``SieveLink``         monotone spline sieve fitted by maximum likelihood
-``LINKS``/``get_link``  parametric families (logistic, probit, cloglog, ...)
-====================  =========================================================
+========================  =========================================================
+``KernelLink``            Nadaraya–Watson estimate of E[z | v] (kernel, bandwidth)
+``IsotonicLink``          isotonic regression (PAVA, scikit-learn's), increasing
+``SieveLink``             monotone spline sieve fitted by maximum likelihood
+``LINKS``/``get_link``    parametric families (logistic, probit, cloglog, ...)
+========================  =========================================================
 """
 
 import importlib

@@ -123,7 +123,7 @@ class SieveLink(BaseLink, BaseEstimator):
         Number of I-spline functions actually used (coinciding quantiles are merged).
     intercept_ : float
         ``a``: the logit of the link at the lower boundary knot (upper, if decreasing).
-    coef_ : ndarray of shape (n_basis_,)
+    coef_ : ndarray of shape (``n_basis_``,)
         Nonnegative I-spline coefficients ``c``.
     loglik_ : float
         Weighted log-likelihood at the fit.

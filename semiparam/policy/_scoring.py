@@ -8,7 +8,7 @@ With ``t = X'theta`` and the residual design ``R = X - E[X | t]``, the efficient
 
 orthogonal to the link: its derivative in any direction of link perturbation is zero,
 so first-order error in the estimates of ``g``, ``g'`` and ``E[X | t]`` does not move the
-root (Klein & Spady 1993; METHODS.md, OSPO).  It is the gradient of OSPO's surrogate
+root (Klein & Spady 1993).  It is the gradient of OSPO's surrogate
 loss ``-sum_i c_i (t_i - sum_j Kbar_ij t_j)`` with the weights ``c_i`` and the kernel
 weights ``Kbar`` held fixed.  Nuisances: leave-one-out Nadaraya-Watson estimates of
 ``g`` and of its derivative (the derivative of the ratio, from kernel-derivative sums),

@@ -144,13 +144,21 @@ class FDivergence(ABC):
         s, q = _prepare(scores, ref_probs)
         if beta == 0:
             return greedy_policy(s, q)
-        lam = self._solve_lambda(s, q, float(beta))
-        pi = self._tilted(s, q, lam, beta, self.fprime_inv)
-        return pi / pi.sum(axis=1, keepdims=True)
+        with np.errstate(all="ignore"):
+            lam = self._solve_lambda(s, q, float(beta))
+            pi = self._tilted(s, q, lam, beta, self.fprime_inv)
+            pi = pi / pi.sum(axis=1, keepdims=True)
+        bad = ~np.all(np.isfinite(pi), axis=1)
+        if bad.any():
+            # score gaps / beta overflow: every other action's mass is far below double
+            # precision, so the tilt is the greedy limit to working precision
+            pi[bad] = greedy_policy(s[bad], q[bad])
+        return pi
 
     def _tilted(self, s, q, lam, beta, fn):
         """``q * fn((s - lam)/beta)``, zero where ``q`` is (no ``0 * inf``)."""
-        v = (s - lam[:, None]) / beta
+        with np.errstate(over="ignore"):  # |v| = inf maps to 0 or inf, as it should
+            v = (s - lam[:, None]) / beta
         out = np.zeros_like(v)
         pos = q > 0
         out[pos] = q[pos] * fn(v[pos])
@@ -242,8 +250,11 @@ class KLDivergence(FDivergence):
         s, q = _prepare(scores, ref_probs)
         if beta == 0:
             return greedy_policy(s, q)
-        with np.errstate(divide="ignore"):
-            logits = np.log(q) + s / beta
+        pos = q > 0
+        top = np.where(pos, s, -np.inf).max(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", over="ignore"):
+            # scores relative to the best action with reference mass: no +inf at tiny beta
+            logits = np.where(pos, np.log(np.where(pos, q, 1.0)) + (s - top) / beta, -np.inf)
         return special.softmax(logits, axis=1)
 
 
@@ -264,6 +275,43 @@ class ReverseKLDivergence(FDivergence):
 
     def _inv_derivative(self, v):
         return 1.0 / (v * v)
+
+    def optimal_policy(self, scores, ref_probs, beta):
+        """``pi_a = q_a beta / (lambda - s_a)``, solved in a scale-free parametrisation.
+
+        With ``lambda = max_a s_a + beta mu`` and gaps ``c_a = (max s - s_a) / beta >= 0``
+        the policy is ``pi_a = q_a / (mu + c_a)`` and ``mu`` solves
+        ``sum_a q_a / (mu + c_a) = 1`` on ``[Q_0, 1]`` (``Q_0`` the reference mass of the
+        best actions): no cancellation in ``lambda - s_a``, so the policy stays finite and
+        exact however small ``beta`` (or large the scores) are; ``c_a = inf`` (overflow)
+        is a zero probability.
+        """
+        s, q = _prepare(scores, ref_probs)
+        if beta == 0:
+            return greedy_policy(s, q)
+        beta = float(beta)
+        pos = q > 0
+        top = np.where(pos, s, -np.inf).max(axis=1, keepdims=True)
+        with np.errstate(over="ignore"):
+            c = np.where(pos, (top - s) / beta, np.inf)
+        lo = np.where(c == 0, q, 0.0).sum(axis=1)
+        hi = np.ones_like(lo)
+        mu = hi.copy()
+        for _ in range(_MAX_ITER):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                terms = np.where(pos, q / (mu[:, None] + c), 0.0)
+                h = terms.sum(axis=1) - 1.0
+                slope = -np.where(pos, terms / (mu[:, None] + c), 0.0).sum(axis=1)
+            lo = np.where(h > 0, mu, lo)
+            hi = np.where(h < 0, mu, hi)
+            if np.all((np.abs(h) <= 1e-15) | (hi - lo <= 1e-16 * hi)):
+                break
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = mu - h / slope
+            ok = np.isfinite(step) & (step > lo) & (step < hi)
+            mu = np.where(ok, step, 0.5 * (lo + hi))
+        pi = np.where(pos, q / (mu[:, None] + c), 0.0)
+        return pi / pi.sum(axis=1, keepdims=True)
 
 
 class ChiSquaredDivergence(FDivergence):

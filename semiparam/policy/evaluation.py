@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .divergences import get_divergence
-from .features import _contexts
 
 __all__ = [
     "policy_value",
@@ -55,7 +54,7 @@ def policy_value(policy, X, reward, ref_logprobs=None) -> float:
     -------
     float
     """
-    X = _contexts(X)
+    X = policy.validate_contexts(X)
     R = _reward_matrix(reward, X, policy.n_actions)
     return float(np.mean(np.sum(policy.predict_proba(X, ref_logprobs) * R, axis=1)))
 
@@ -68,7 +67,7 @@ def evaluate_policy(policy, X, reward, divergence="kl", ref_logprobs=None):
     (float, float)
         ``(reward, divergence)``.
     """
-    X = _contexts(X)
+    X = policy.validate_contexts(X)
     return (
         policy_value(policy, X, reward, ref_logprobs),
         policy.mean_divergence(X, divergence, ref_logprobs),
@@ -124,7 +123,7 @@ def frontier(policy, X, reward, *, kappas=None, betas=None, divergence="kl",
     -------
     Frontier
     """
-    X = _contexts(X)
+    X = policy.validate_contexts(X)
     div = get_divergence(divergence)
     R = _reward_matrix(reward, X, policy.n_actions)
     if kappas is not None and betas is not None:
@@ -186,7 +185,7 @@ def reward_at_budget(policy, X, reward, kappa, divergence="kl",
     -------
     BudgetEvaluation
     """
-    X = _contexts(X)
+    X = policy.validate_contexts(X)
     tilted = policy.at_budget(kappa, X, divergence, ref_logprobs)
     rew, dv = evaluate_policy(tilted, X, reward, divergence, ref_logprobs)
     return BudgetEvaluation(float(kappa), tilted.beta, rew, dv, tilted)

@@ -255,10 +255,16 @@ class OneHotFeatures(KroneckerFeatures):
         self._require_bound()
         return super().n_features(n_context_features)
 
-    def feature_names(self, context_names) -> list:
+    def feature_names(self, context_names, action_names=None) -> list:
+        """``"<action>:<context column>"`` (``"a0:1"``, ... ; ``"1"`` the intercept).
+
+        ``action_names`` (labels in index order) replace ``a0, a1, ...``.
+        """
         self._require_bound()
         ctx = self._context_names(context_names)
-        return [f"a{a}:{c}" for a in range(self.n_actions) for c in ctx]
+        acts = ([f"a{a}" for a in range(self.n_actions)] if action_names is None
+                else [str(a) for a in action_names])
+        return [f"{a}:{c}" for a in acts for c in ctx]
 
     def __repr__(self) -> str:
         cm = "" if self.context_map is None else f", context_map={self.context_map!r}"

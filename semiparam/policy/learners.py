@@ -45,7 +45,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import Callable, InstanceOf, Interval, NoneOK, Options, validate_params
 from ..index.predictions import floor_probability, log_odds
 from ..index.separation import warn_separation
-from .features import FeatureMap, identified_basis, resolve_features
+from .features import FeatureMap, OneHotFeatures, identified_basis, resolve_features
 from .softmax import SoftmaxPolicy
 from .table import PreferenceTable
 
@@ -79,17 +79,27 @@ class _BaseLearner(BaseEstimator, ABC):
         Returns
         -------
         self
+
+        Notes
+        -----
+        Row weights are relative: they are scaled to mean one over the pairs with
+        positive weight before fitting, so multiplying all of them by a constant (even
+        1e-200 or 1e200) changes nothing; the ridge penalties act on a loss summed over
+        pairs as if every weight were one on average.
         """
         validate_params(self)
+        name = type(self).__name__
         if not isinstance(table, PreferenceTable):
             raise ValueError(
-                f"{type(self).__name__}.fit expects a PreferenceTable; got "
-                f"{type(table).__name__}. Build one with PreferenceTable(...) or "
-                "PreferenceTable.from_pandas(...)."
+                f"{name}.fit expects a PreferenceTable; got {type(table).__name__}. Build "
+                "one with PreferenceTable(...) or PreferenceTable.from_pandas(...)."
             )
         z = table.label
         w = table.weights
-        if np.unique(z[w > 0]).size < 2:
+        positive = w > 0
+        w = w / w.max()  # relative weights: scale-free, and no overflow in the mean below
+        w = np.where(positive, w / np.mean(w[positive]), 0.0)
+        if np.unique(z[positive]).size < 2:
             raise ValueError(
                 "Every pair has the same label: a single-index fit needs both outcomes. For "
                 "(chosen, rejected) data use table.randomize_order(random_state) first."
@@ -102,18 +112,83 @@ class _BaseLearner(BaseEstimator, ABC):
                 "The difference design is zero: phi(x, a1) = phi(x, a0) for every pair, so "
                 "no direction can be learned (check the feature map)."
             )
+        n_used, r = int(np.count_nonzero(positive)), B.shape[1]
+        minority = int(min(np.sum(positive & (z == 1)), np.sum(positive & (z == 0))))
+        if n_used < max(r + 2, self._min_pairs) or minority < 2:
+            raise ValueError(
+                f"The table is too small for {name}: {n_used} pairs with positive weight "
+                f"({minority} in the rarer label) for {r} identified directions of the "
+                f"feature map; {name} needs at least {max(r + 2, self._min_pairs)} pairs and "
+                "two of each label. Collect more pairs or use fewer features "
+                "(e.g. OneHotFeatures(intercept=False), or fewer context columns)."
+            )
         X = D @ B
         gamma = np.asarray(self._fit_direction(X, z, w), dtype=float)
         gamma = gamma / np.linalg.norm(gamma)
         self.features_ = fm
         self.basis_ = B
         self.coef_ = B @ gamma
-        self.feature_names_ = fm.feature_names(table.context_names)
+        if isinstance(fm, OneHotFeatures):
+            labelled = table.actions != tuple(range(table.n_actions))
+            self.feature_names_ = fm.feature_names(table.context_names,
+                                                   table.actions if labelled else None)
+        else:
+            self.feature_names_ = fm.feature_names(table.context_names)
+        self.context_names_ = tuple(table.context_names)
+        self.actions_ = tuple(table.actions)
         self.n_pairs_ = len(table)
         ref = table.ref_logprobs
         reference = _PerContextReference() if (ref is not None and ref.ndim == 2) else ref
-        self.policy_ = SoftmaxPolicy(self.coef_, features=fm, reference=reference)
+        self.policy_ = SoftmaxPolicy(
+            self.coef_, features=fm, reference=reference, actions=table.actions,
+            context_names=table.context_names if table.contexts_named else None,
+        )
+        self.result_ = self._result()
         return self
+
+    #: fewest pairs a learner accepts (besides one more than the identified directions)
+    _min_pairs = 10
+
+    def _result(self):
+        """The direction in the feature map's coordinates, with its covariance if any.
+
+        The estimator's covariance ``V`` of ``gamma`` (reduced coordinates) maps exactly
+        to ``B V B'`` for ``theta = B gamma``.
+        """
+        from ..index import IndexResult
+
+        est_result = getattr(getattr(self, "estimator_", None), "result_", None)
+        cov, cov_type, llf = None, "none", None
+        if est_result is not None and getattr(self, "separated_", False) is not True:
+            V = getattr(est_result, "cov", None)
+            if V is not None:
+                V = np.asarray(V, dtype=float)
+                cov = self.basis_ @ V @ self.basis_.T
+                cov_type = str(getattr(est_result, "cov_type", "none"))
+            llf = getattr(est_result, "llf", None)
+        info = {"Actions": len(self.actions_), "Identified dims": self.basis_.shape[1]}
+        if getattr(self, "separated_", None) is not None:
+            info["Separated"] = bool(self.separated_)
+        return IndexResult(
+            params=self.coef_, cov=cov, names=tuple(self.feature_names_), nobs=self.n_pairs_,
+            model=type(self).__name__, llf=llf, converged=bool(getattr(self, "converged_", True)),
+            cov_type=cov_type, info=info, link_estimated=not isinstance(self, DPO),
+        )
+
+    def summary(self, alpha: float = 0.05):
+        """The fitted direction named by feature (action and context column).
+
+        Coefficients are ``coef_`` (unit norm, in the feature map's coordinates), with
+        standard errors where the engine gives a covariance (DPO; PSPO with
+        ``cov_type``), mapped from the identified coordinates.
+
+        Returns
+        -------
+        statsmodels ``Summary``
+            Text via ``print`` or ``as_text()``, HTML via ``as_html()``.
+        """
+        check_is_fitted(self, "coef_")
+        return self.result_.summary(alpha=alpha)
 
     @abstractmethod
     def _fit_direction(self, X, z, w):
@@ -122,6 +197,20 @@ class _BaseLearner(BaseEstimator, ABC):
     def index(self, table) -> np.ndarray:
         """The fitted index ``t = coef_' (phi(x, a1) - phi(x, a0))`` of each pair."""
         check_is_fitted(self, "coef_")
+        if not isinstance(table, PreferenceTable):
+            raise ValueError(f"Expected a PreferenceTable; got {type(table).__name__}.")
+        if table.n_actions != len(self.actions_) or table.contexts.shape[1] != len(self.context_names_):
+            raise ValueError(
+                f"The table has {table.n_actions} actions and {table.contexts.shape[1]} "
+                f"context columns; the learner was fitted with {len(self.actions_)} and "
+                f"{len(self.context_names_)}."
+            )
+        if (table.contexts_named and self.policy_.context_names is not None
+                and tuple(table.context_names) != self.policy_.context_names):
+            raise ValueError(
+                f"The table's context columns {list(table.context_names)} are not those seen "
+                f"at fit, {list(self.policy_.context_names)} (same names, same order)."
+            )
         return self.features_.difference(table.contexts, table.action0, table.action1) @ self.coef_
 
     def _proba1(self, table):
@@ -135,6 +224,7 @@ class _BaseLearner(BaseEstimator, ABC):
     def predict_proba(self, table) -> np.ndarray:
         """``[P(a0 preferred), P(a1 preferred)]`` under the fitted link, shape (n, 2), inside
         ``[PROBA_FLOOR, 1 - PROBA_FLOOR]``."""
+        check_is_fitted(self, "coef_")
         p = self._proba1(table)
         return np.column_stack([1.0 - p, p])
 
@@ -177,6 +267,15 @@ class DPO(_BaseLearner):
         Orthonormal basis of the identified directions.
     features_ : FeatureMap
     feature_names_ : list of str
+        ``"<action>:<context column>"`` for one-hot features (the table's action labels
+        and context names).
+    context_names_ : tuple of str
+    actions_ : tuple
+        The table's action labels in index order.
+    result_ : IndexResult
+        ``coef_`` named by ``feature_names_``, with its covariance ``B V B'`` mapped from
+        the engine's covariance ``V`` in the identified coordinates (None where the
+        engine has none); ``summary()`` prints it.
     n_pairs_ : int
     """
 
@@ -234,7 +333,7 @@ class RSPO(_BaseLearner):
 
     Attributes
     ----------
-    coef_, policy_, basis_, features_, feature_names_, n_pairs_
+    coef_, policy_, basis_, features_, feature_names_, context_names_, actions_, result_, n_pairs_
         As for :class:`DPO`.
     estimator_ : PairwiseRankingClassifier
     link_ : link object
@@ -318,7 +417,7 @@ class OSPO(_BaseLearner):
 
     Attributes
     ----------
-    coef_, policy_, basis_, features_, feature_names_, n_pairs_
+    coef_, policy_, basis_, features_, feature_names_, context_names_, actions_, result_, n_pairs_
         As for :class:`DPO`.
     start_estimator_ : LogitIndexClassifier
         The DPO start.
@@ -408,7 +507,7 @@ class PSPO(_BaseLearner):
 
     Attributes
     ----------
-    coef_, policy_, basis_, features_, feature_names_, n_pairs_
+    coef_, policy_, basis_, features_, feature_names_, context_names_, actions_, result_, n_pairs_
         As for :class:`DPO`.
     estimator_ : IsotonicIndexClassifier or LogitIndexClassifier
         The fitted index estimator on ``D @ basis_`` (the ridge DPO fit when the pairs

@@ -26,7 +26,7 @@ from scipy.optimize import brentq
 
 from ..exceptions import BudgetWarning, warn
 from .divergences import get_divergence
-from .features import CallableFeatures, FeatureMap, _contexts
+from .features import CallableFeatures, FeatureMap, KroneckerFeatures, _contexts
 from .table import check_ref_logprobs
 
 __all__ = ["SoftmaxPolicy", "BudgetWarning"]
@@ -52,6 +52,14 @@ class SoftmaxPolicy:
         Methods also accept ``ref_logprobs=`` for the contexts at hand, which overrides it.
     n_actions : int, default=None
         Needed only when ``features`` is a plain callable.
+    context_names : sequence of str, default=None
+        Names of the context columns the direction was fitted on.  Given (the learners
+        pass them when the table's contexts came as a DataFrame), a DataFrame of
+        contexts must have exactly these columns in this order.
+    actions : sequence, default=None
+        Labels of the actions in index order (the table's ``actions``); None is
+        ``0, ..., k - 1``.  Probabilities and samples are in index order; map a sampled
+        index ``a`` to its label with ``policy.actions[a]``.
 
     Attributes
     ----------
@@ -60,10 +68,15 @@ class SoftmaxPolicy:
     divergence : FDivergence
     features : FeatureMap
     n_actions : int
+    context_names : tuple of str or None
+    n_context_features : int or None
+        Number of context columns the policy expects (from ``context_names``, or from
+        ``coef`` and a one-hot/Kronecker feature map); None when it cannot be told.
+    actions : tuple
     """
 
     def __init__(self, coef, *, features, beta: float = 1.0, divergence="kl",
-                 reference=None, n_actions=None):
+                 reference=None, n_actions=None, context_names=None, actions=None):
         if not isinstance(features, FeatureMap):
             if not callable(features):
                 raise ValueError(f"features must be a FeatureMap or a callable; got {features!r}.")
@@ -91,15 +104,76 @@ class SoftmaxPolicy:
                     "ref_logprobs= for per-context references."
                 )
         self.reference = reference
+        self.context_names = None if context_names is None else tuple(map(str, context_names))
+        self.n_context_features = self._expected_columns()
+        self.actions = tuple(range(self.n_actions)) if actions is None else tuple(actions)
+        if len(self.actions) != self.n_actions:
+            raise ValueError(
+                f"actions has {len(self.actions)} labels for {self.n_actions} actions."
+            )
+
+    def _expected_columns(self):
+        if self.context_names is not None:
+            return len(self.context_names)
+        if isinstance(self.features, KroneckerFeatures) and self.features.context_map is None:
+            # p is linear in d: solve for it (a context_map may accept any width)
+            p = self.coef.shape[0]
+            p0, p1 = self.features.n_features(0), self.features.n_features(1)
+            if p1 > p0 and (p - p0) % (p1 - p0) == 0 and p >= p0:
+                return (p - p0) // (p1 - p0)
+        return None
+
+    def validate_contexts(self, X) -> np.ndarray:
+        """Contexts as a float array, checked against what the direction was fitted on.
+
+        A DataFrame must have the fitted ``context_names`` in order (when the policy has
+        them); a 1-D vector, NaN/inf or a wrong number of columns is an error that says
+        what was expected.
+
+        Returns
+        -------
+        ndarray of shape (n, d)
+        """
+        if hasattr(X, "columns"):
+            cols = tuple(str(c) for c in X.columns)
+            if self.context_names is not None and cols != self.context_names:
+                if set(cols) == set(self.context_names):
+                    raise ValueError(
+                        f"The context columns are in another order than at fit: got {list(cols)}, "
+                        f"expected {list(self.context_names)}. Select them in that order "
+                        "(X[policy.context_names])."
+                    )
+                missing = [c for c in self.context_names if c not in cols]
+                extra = [c for c in cols if c not in self.context_names]
+                raise ValueError(
+                    f"The context columns do not match those seen at fit: missing {missing}, "
+                    f"unexpected {extra}."
+                )
+        elif X is not None and np.ndim(X) == 1:
+            shape = np.shape(X)
+            raise ValueError(
+                f"contexts must be a 2-D array of shape (n_contexts, n_features); got a 1-D "
+                f"array of shape {shape}. Use X.reshape(1, -1) for a single context"
+                + (" or X.reshape(-1, 1) for one feature." if self.n_context_features != 1
+                   else ".")
+            )
+        X = _contexts(X)
+        d = self.n_context_features
+        if d is not None and X.shape[1] != d:
+            raise ValueError(
+                f"contexts have {X.shape[1]} column(s) but the policy expects {d}"
+                + (f" ({', '.join(self.context_names)})." if self.context_names else ".")
+            )
+        return X
 
     # -- pieces ---------------------------------------------------------------------
     def scores(self, X) -> np.ndarray:
         """``theta' phi(x, a)``, shape (n, k)."""
-        return self.features.scores(_contexts(X), self.coef)
+        return self.features.scores(self.validate_contexts(X), self.coef)
 
     def reference_logprobs(self, X, ref_logprobs=None) -> np.ndarray:
         """``log pi_ref(a | x)`` for the contexts ``X``, shape (n, k)."""
-        n, k = _contexts(X).shape[0], self.n_actions
+        n, k = self.validate_contexts(X).shape[0], self.n_actions
         if ref_logprobs is None:
             ref = self.reference
             if ref is None:
@@ -151,10 +225,18 @@ class SoftmaxPolicy:
         ndarray of int, shape (n,)
         """
         P = self.predict_proba(X, ref_logprobs)
+        if not np.all(np.isfinite(P)):
+            raise FloatingPointError("The action probabilities are not finite; cannot sample.")
         rng = np.random.default_rng(random_state)
-        u = rng.random(P.shape[0]) * P.sum(axis=1)
-        a = (np.cumsum(P, axis=1) < u[:, None]).sum(axis=1)
-        return np.minimum(a, self.n_actions - 1)
+        cum = np.cumsum(P, axis=1)
+        u = rng.random(P.shape[0]) * cum[:, -1]
+        a = (cum <= u[:, None]).sum(axis=1)  # first action whose cumulative mass exceeds u
+        a = np.minimum(a, self.n_actions - 1)
+        # never an action without mass (u at a boundary, or rounding in the last column)
+        zero = P[np.arange(P.shape[0]), a] <= 0
+        if zero.any():
+            a[zero] = np.argmax(P[zero], axis=1)
+        return a
 
     def tilt(self, beta: float, divergence=None) -> "SoftmaxPolicy":
         """The member of the family with scale ``beta`` (and optionally another divergence).
@@ -165,7 +247,7 @@ class SoftmaxPolicy:
         return SoftmaxPolicy(
             self.coef, features=self.features, beta=beta,
             divergence=self.divergence if divergence is None else divergence,
-            reference=self.reference,
+            reference=self.reference, context_names=self.context_names, actions=self.actions,
         )
 
     def mean_divergence(self, X, divergence=None, ref_logprobs=None) -> float:
@@ -203,7 +285,12 @@ class SoftmaxPolicy:
         if not np.isfinite(kappa) or kappa < 0:
             raise ValueError(f"kappa must be a finite number >= 0; got {kappa!r}.")
         div = get_divergence(divergence)
-        X = _contexts(X)
+        X = self.validate_contexts(X)
+        if X.shape[0] == 0:
+            raise ValueError(
+                "at_budget needs at least one context: the budget is an average divergence "
+                "over the contexts X, and X has no rows."
+            )
         q = np.exp(self.reference_logprobs(X, ref_logprobs))
         S = self.scores(X)
         masked = np.where(q > 0, S, np.nan)
@@ -234,15 +321,36 @@ class SoftmaxPolicy:
         lo = hi = np.log(width)
         while gap(hi) > 0:  # divergence too large: raise beta
             lo, hi = hi, hi + np.log(10.0)
-        floor = np.log(width) - 30 * np.log(10.0)
-        while gap(lo) < 0:  # divergence too small: lower beta
-            if lo <= floor:  # numerically greedy yet still short of kappa
+        # smallest scale tried: 1e-290 of the score spread, never below 1e-300 (divergences
+        # unbounded as beta -> 0, such as reverse KL, reach a few hundred nats there)
+        floor = max(np.log(width) - 290 * np.log(10.0), np.log(1e-300))
+        while True:  # divergence too small: lower beta
+            g = gap(lo)
+            if not np.isfinite(g):  # the tilt underflowed: back off to the last finite one
+                lo = hi
+                break
+            if g >= 0:
+                break
+            if lo <= floor:
+                break
+            hi, lo = lo, max(lo - np.log(10.0), floor)
+        g = gap(lo)
+        if g < 0 or not np.isfinite(g):  # numerically greedy yet still short of kappa
+            if np.isfinite(top):
                 warn(
                     f"The budget kappa = {kappa:.4g} is numerically at the greedy limit "
                     f"({top:.4g}); returning the greedy policy.", BudgetWarning
                 )
                 return self.tilt(0.0, div)
-            hi, lo = lo, lo - np.log(10.0)
+            beta = float(np.exp(lo))
+            reached = kappa + (g if np.isfinite(g) else gap(hi))
+            warn(
+                f"The budget kappa = {kappa:.4g} is beyond numerical reach: the {div.name} "
+                f"divergence grows without bound as beta -> 0, but at the smallest usable "
+                f"scale beta = {beta:.3g} it is {reached:.4g}. Returning that policy (its "
+                "divergence is below the budget).", BudgetWarning,
+            )
+            return self.tilt(beta, div)
         if gap(lo) == 0:
             return self.tilt(float(np.exp(lo)), div)
         log_beta = brentq(gap, lo, hi, xtol=1e-13, rtol=1e-13, maxiter=500)

@@ -29,8 +29,8 @@ def _as_actions(a, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be one-dimensional; got shape {a.shape}.")
     if a.dtype.kind == "b" or a.dtype.kind not in "iuf":
         raise ValueError(
-            f"{name} must hold integer action indices in 0, ..., n_actions - 1; got dtype "
-            f"{a.dtype}."
+            f"{name} must hold integer action indices in 0, ..., n_actions - 1 (or pass "
+            f"actions= to map other labels); got dtype {a.dtype}."
         )
     if a.dtype.kind == "f":
         if not np.all(np.isfinite(a)):
@@ -38,6 +38,55 @@ def _as_actions(a, name: str) -> np.ndarray:
         if np.any(a != np.round(a)):
             raise ValueError(f"{name} must hold integer action indices; got non-integer values.")
     return a.astype(np.int64)
+
+
+def _is_index_like(a) -> bool:
+    """Integer (or integral float) codes: taken as action indices unless labels are given."""
+    a = np.asarray(a)
+    return a.dtype.kind in "iu" or (a.dtype.kind == "f" and bool(np.all(np.isfinite(a))))
+
+
+def _encode_actions(action0, action1, actions):
+    """Map action labels to indices ``0, ..., k - 1``.
+
+    Returns ``(a0, a1, labels)``; ``labels`` is None when the actions are already indices
+    (integer codes and no ``actions=``).  With ``actions=`` (the declared action set, in
+    index order) every value must be one of them; without it, non-integer labels
+    (strings, categories, any hashable) are the sorted distinct values seen.
+    """
+    v0, v1 = np.asarray(action0), np.asarray(action1)
+    for name, v in (("action0", v0), ("action1", v1)):
+        if v.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional; got shape {v.shape}.")
+    if actions is None:
+        if _is_index_like(v0) and _is_index_like(v1):
+            return _as_actions(v0, "action0"), _as_actions(v1, "action1"), None
+        seen = np.concatenate([v0.astype(object), v1.astype(object)])
+        if any(x is None or (isinstance(x, float) and np.isnan(x)) for x in seen):
+            raise ValueError("action0/action1 contain missing values (None or NaN).")
+        try:
+            labels = sorted(set(seen.tolist()))
+        except TypeError:
+            raise ValueError(
+                "The action labels cannot be sorted (mixed types); pass actions= with the "
+                "labels in the order of the action indices."
+            ) from None
+    else:
+        labels = list(actions)
+        if len(labels) != len(set(labels)):
+            raise ValueError(f"actions must be distinct labels; got {labels!r}.")
+    code = {lab: i for i, lab in enumerate(labels)}
+    out = []
+    for name, v in (("action0", v0), ("action1", v1)):
+        vals = v.tolist()
+        unknown = sorted({repr(x) for x in vals if x not in code})
+        if unknown:
+            raise ValueError(
+                f"{name} has values that are not among the actions {labels!r}: "
+                f"{', '.join(unknown[:5])}."
+            )
+        out.append(np.fromiter((code[x] for x in vals), dtype=np.int64, count=len(vals)))
+    return out[0], out[1], tuple(labels)
 
 
 def _as_label(z) -> np.ndarray:
@@ -60,17 +109,18 @@ def _as_label(z) -> np.ndarray:
 
 
 def _as_contexts(contexts, n: int | None):
+    """``(X, names, named)``: the matrix, its column names, whether they were given."""
     names = None
     if contexts is None:
         if n is None:
             raise ValueError("contexts is None and the number of rows is unknown.")
-        return np.zeros((n, 0)), ()
+        return np.zeros((n, 0)), (), False
     if hasattr(contexts, "columns"):  # pandas DataFrame
         names = tuple(str(c) for c in contexts.columns)
     X = _contexts(contexts)
     if names is None:
-        names = tuple(f"x{j}" for j in range(X.shape[1]))
-    return X, names
+        return X, tuple(f"x{j}" for j in range(X.shape[1])), False
+    return X, names, True
 
 
 def check_ref_logprobs(ref_logprobs, n: int, k: int, what: str = "ref_logprobs"):
@@ -107,8 +157,9 @@ class PreferenceTable:
     ----------
     contexts : array-like or DataFrame of shape (n, d), or None
         Context features ``x`` of each pair (``None``: no context, ``d = 0``).
-    action0, action1 : array-like of int, shape (n,)
-        The two actions compared, in ``0, ..., n_actions - 1``.
+    action0, action1 : array-like of shape (n,)
+        The two actions compared: indices in ``0, ..., n_actions - 1``, or labels of any
+        kind (strings, categories), which are mapped to indices (see ``actions``).
     label : array-like of {0, 1} or bool, shape (n,)
         ``1`` when ``action1`` was preferred, ``0`` when ``action0`` was.
     n_actions : int, default=None
@@ -120,6 +171,11 @@ class PreferenceTable:
         Reference log-probabilities ``log pi_ref(a | x)``; None is the uniform reference.
     action_features : array-like of shape (k, q), default=None
         Feature vectors of the actions (e.g. embeddings), used by the default feature map.
+    actions : sequence, default=None
+        The declared action set, its labels in index order: ``action0``/``action1`` hold
+        these labels and are mapped to their positions (``actions=[1, 2, 3, 4]`` for
+        1-based codes).  None: integer codes are the indices themselves; other labels are
+        sorted and numbered.
 
     Attributes
     ----------
@@ -129,22 +185,38 @@ class PreferenceTable:
     ref_logprobs : ndarray (k,), (n, k) or None
     n_actions : int
     context_names : tuple of str
+        Column names of a DataFrame of contexts, else ``x0, x1, ...``.
+    contexts_named : bool
+        Whether the names came with the contexts (a DataFrame): policies fitted on the
+        table then check the columns of the contexts they are given.
+    actions : tuple
+        The label of each action index (``(0, 1, ..., k - 1)`` for integer codes).
     n_dropped : int
         Pairs with ``action0 == action1`` that were dropped.
 
     Notes
     -----
     Pairs with ``action0 == action1`` are dropped with a
-    :class:`~semiparam.exceptions.DataWarning` that says how many.
+    :class:`~semiparam.exceptions.DataWarning` that says how many.  A declared action
+    that occurs in no pair (e.g. ``n_actions`` inferred as ``max + 1`` from 1-based codes,
+    which creates an action 0) raises a :class:`~semiparam.exceptions.DataWarning` too:
+    with one-hot features its scores are not identified by the data, yet the policy
+    still gives it probability.
     """
 
     def __init__(self, *, contexts, action0, action1, label, n_actions=None,
-                 weights=None, ref_logprobs=None, action_features=None):
-        a0 = _as_actions(action0, "action0")
-        a1 = _as_actions(action1, "action1")
+                 weights=None, ref_logprobs=None, action_features=None, actions=None):
+        a0, a1, labels = _encode_actions(action0, action1, actions)
+        if labels is not None:
+            if n_actions is not None and n_actions != len(labels):
+                raise ValueError(
+                    f"n_actions = {n_actions!r} but there are {len(labels)} action labels "
+                    f"{list(labels)!r}; pass one or the other."
+                )
+            n_actions = len(labels)
         z = _as_label(label)
         n = a0.shape[0]
-        X, names = _as_contexts(contexts, n)
+        X, names, named = _as_contexts(contexts, n)
         lengths = {"contexts": X.shape[0], "action0": n, "action1": a1.shape[0],
                    "label": z.shape[0]}
         w = None
@@ -225,11 +297,24 @@ class PreferenceTable:
         self.action_features = V
         self.n_actions = k
         self.context_names = names
+        self.contexts_named = named
+        self.actions = tuple(range(k)) if labels is None else labels
+        unseen = np.setdiff1d(np.arange(k), np.concatenate([self.action0, self.action1]))
+        if unseen.size:
+            shown = [self.actions[i] for i in unseen[:10]]
+            hint = (" (n_actions was inferred as the largest code + 1: for 1-based codes "
+                    "pass actions=[1, ..., k])" if n_actions is None and labels is None
+                    and 0 in unseen else "")
+            warnings.warn(
+                f"{unseen.size} of the {k} actions never occur in a pair: {shown}{hint}. "
+                "With one-hot features their scores are not identified by the data, yet a "
+                "policy gives them probability.", DataWarning, stacklevel=2,
+            )
 
     # -- construction ---------------------------------------------------------------
     @classmethod
     def from_pandas(cls, df, *, context_cols, action0, action1, label, n_actions=None,
-                    weight=None, ref_cols=None, action_features=None):
+                    weight=None, ref_cols=None, action_features=None, actions=None):
         """Build a table from a DataFrame by column names.
 
         Parameters
@@ -245,6 +330,9 @@ class PreferenceTable:
         ref_cols : list of str, default=None
             ``k`` columns holding ``log pi_ref(a | x)`` for ``a = 0, ..., k - 1``.
         action_features : array-like of shape (k, q), default=None
+        actions : sequence, default=None
+            The declared action labels in index order (see :class:`PreferenceTable`);
+            string or categorical action columns are mapped to indices either way.
 
         Returns
         -------
@@ -264,6 +352,7 @@ class PreferenceTable:
             weights=None if weight is None else df[weight].to_numpy(),
             ref_logprobs=None if not ref_cols else df[list(ref_cols)].to_numpy(dtype=float),
             action_features=action_features,
+            actions=actions,
         )
 
     # -- views ----------------------------------------------------------------------
@@ -283,16 +372,23 @@ class PreferenceTable:
         return np.array(np.broadcast_to(self.ref_logprobs, (n, k)))
 
     def subset(self, rows) -> "PreferenceTable":
-        """A new table with the given rows (indices or boolean mask)."""
+        """A new table with the given rows (indices or boolean mask).
+
+        The context names and action labels are kept.
+        """
         rows = np.arange(len(self))[rows]
         ref = self.ref_logprobs
         if ref is not None and ref.ndim == 2:
             ref = ref[rows]
-        return PreferenceTable(
+        out = PreferenceTable(
             contexts=self.contexts[rows], action0=self.action0[rows],
             action1=self.action1[rows], label=self.label[rows], n_actions=self.n_actions,
             weights=self.weights[rows], ref_logprobs=ref, action_features=self.action_features,
         )
+        out.context_names = self.context_names
+        out.actions = self.actions
+        out.contexts_named = self.contexts_named
+        return out
 
     def randomize_order(self, random_state=None) -> "PreferenceTable":
         """Swap ``action0``/``action1`` (and flip the label) in a random half of the rows.
@@ -303,7 +399,9 @@ class PreferenceTable:
         """
         rng = np.random.default_rng(random_state)
         flip = rng.random(len(self)) < 0.5
-        out = self.subset(slice(None))
+        with warnings.catch_warnings():  # unseen actions were reported for self already
+            warnings.simplefilter("ignore", DataWarning)
+            out = self.subset(slice(None))
         out.action0 = np.where(flip, self.action1, self.action0)
         out.action1 = np.where(flip, self.action0, self.action1)
         out.label = np.where(flip, 1 - self.label, self.label)
