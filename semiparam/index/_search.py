@@ -273,6 +273,7 @@ class CoreFit:
     mask: np.ndarray | None
     separated: bool
     h_rel: float  # bandwidth in standard deviations of the index
+    weight_scale: float = 1.0  # the weights were divided by this (mean over rows that count)
 
 
 def _lbfgs(fg, x0, max_iter, ftol, gtol):
@@ -433,6 +434,10 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
     -------
     CoreFit
     """
+    # weights enter as a weighted mean: scaled to mean 1 over the rows that count, so the
+    # search (and its tolerances) cannot see their overall scale; sums are scaled back
+    weight_scale = float(w[w > 0].mean())
+    w = w / weight_scale
     kw = dict(loss=loss, trim=trim, max_iter=max_iter, tol=tol, n_restarts=n_restarts,
               binary=binary, n_simplex_starts=n_simplex_starts)
     floor = float(floor) if bandwidth == "cv" else 0.0
@@ -526,11 +531,11 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
     fun = float(obj.value(gamma))
     return CoreFit(
         direction=gamma / sd, gamma_std=gamma, mean=mean, sd=sd, fun=fun,
-        null_fun=obj.null_value(), loss_sum=fun * obj.csum,
+        null_fun=obj.null_value(), loss_sum=fun * obj.csum * weight_scale,
         n_iter=search.n_iter + (pre.n_iter if pre is not None else 0),
         n_evals=obj.n_evals + (pre.n_evals if pre is not None else 0),
         converged=converged, objective=obj, mask=mask, separated=separated,
-        h_rel=1.0 / sdv if sdv > 0 else np.inf,
+        h_rel=1.0 / sdv if sdv > 0 else np.inf, weight_scale=weight_scale,
     )
 
 

@@ -195,7 +195,8 @@ class _LOOIndexMixin:
         # the information is estimated with a wider bandwidth than the fit (module note)
         c = _INFERENCE_BANDWIDTH_FACTOR
         H, S, _ = obj.inference_terms(core.gamma_std / c)
-        V = COVARIANCE[cov_type](H, S, obj.c, core.gamma_std).cov() * c**2
+        # frequency-weight semantics: the information scales with the user's weights
+        V = COVARIANCE[cov_type](H, S, obj.c, core.gamma_std).cov() * c**2 / core.weight_scale
         return to_normalised(V, core.sd, core.direction, self.normalize)
 
     def _result(self, cov, extra, *, llf=None, objective=None, cov_type="none", model=""):

@@ -214,6 +214,7 @@ class _BaseLearner(BaseEstimator, ABC):
         return self.features_.difference(table.contexts, table.action0, table.action1) @ self.coef_
 
     def _proba1(self, table):
+        check_is_fitted(self, "coef_")
         return floor_probability(self.link_(self.index(table)))
 
     def decision_function(self, table) -> np.ndarray:

@@ -13,6 +13,7 @@ information about a direction: their difference design row is zero).
 
 from __future__ import annotations
 
+import warnings
 
 import numpy as np
 from scipy.special import logsumexp
@@ -305,10 +306,10 @@ class PreferenceTable:
             hint = (" (n_actions was inferred as the largest code + 1: for 1-based codes "
                     "pass actions=[1, ..., k])" if n_actions is None and labels is None
                     and 0 in unseen else "")
-            warnings.warn(
+            warn(
                 f"{unseen.size} of the {k} actions never occur in a pair: {shown}{hint}. "
                 "With one-hot features their scores are not identified by the data, yet a "
-                "policy gives them probability.", DataWarning, stacklevel=2,
+                "policy gives them probability.", DataWarning,
             )
 
     # -- construction ---------------------------------------------------------------
