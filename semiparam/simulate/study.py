@@ -50,7 +50,8 @@ from .seeds import (canonical, cell_key, method_seed, replication_seed, rng_from
                     root_entropy, seed_record)
 from .storage import StudyStore
 
-__all__ = ["Study", "EstimatorMethod", "run_chunk", "load_results", "store_status"]
+__all__ = ["Study", "EstimatorMethod", "run_chunk", "run_replication", "load_results",
+           "load_events", "store_status"]
 
 _GENERATE = "<generate>"
 _MAX_WARNINGS = 10  # warning records kept per (replication, method); the rest are counted
