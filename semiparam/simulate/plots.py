@@ -105,7 +105,7 @@ def nested_loop_plot(summary, measure="bias", *, parameter=None, factors=None, m
     ax.set_xticks([])
     ax.set_xlabel(f"{K} cells, ordered by {' > '.join(factors)}")
     ax.set_ylabel(f"{measure} ({parameter})")
-    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    ax.legend(fontsize=8, loc="best", frameon=False)
     ax.figure.tight_layout()
     return ax.figure
 

@@ -310,14 +310,14 @@ class Study:
         if not isinstance(methods, Mapping) or not methods:
             raise TypeError("methods must be a non-empty dict {name: callable or estimator}.")
         self.methods = {}
-        for name, m in methods.items():
-            if not isinstance(name, str) or not name or name == _GENERATE:
-                raise ValueError(f"Invalid method name {name!r}.")
+        for mname, m in methods.items():
+            if not isinstance(mname, str) or not mname or mname == _GENERATE:
+                raise ValueError(f"Invalid method name {mname!r}.")
             if hasattr(m, "fit") and not callable(m):
                 m = EstimatorMethod(m)
             if not callable(m):
-                raise TypeError(f"Method {name!r} is neither callable nor an estimator.")
-            self.methods[name] = m
+                raise TypeError(f"Method {mname!r} is neither callable nor an estimator.")
+            self.methods[mname] = m
         if (not isinstance(replications, (int, np.integer)) or isinstance(replications, bool)
                 or replications < 1):
             raise ValueError(f"replications must be a positive int; got {replications!r}.")
@@ -489,7 +489,7 @@ class Study:
 
     def summarize(self, **overrides):
         """:func:`semiparam.simulate.summarize` of the results with this study's defaults."""
-        from .summarize import summarize
+        from .mcse import summarize
 
         kw = {**self.summary, **overrides}
         return summarize(self.results(), **kw)
