@@ -226,6 +226,7 @@ def _pickle_spec(spec) -> bytes:
         mod = sys.modules.get(getattr(fn, "__module__", None) or type(fn).__module__)
         path = os.path.realpath(getattr(mod, "__file__", None) or "")
         if (mod is not None and path and mod.__name__ != "__main__"
+                and mod not in registered
                 and not any(path.startswith(p + os.sep) for p in sp | {here})):
             try:
                 cloudpickle.register_pickle_by_value(mod)
@@ -236,7 +237,10 @@ def _pickle_spec(spec) -> bytes:
         return cloudpickle.dumps(spec)
     finally:
         for mod in registered:
-            cloudpickle.unregister_pickle_by_value(mod)
+            try:
+                cloudpickle.unregister_pickle_by_value(mod)
+            except ValueError:  # pragma: no cover - unregistered elsewhere meanwhile
+                pass
 
 
 # ---------------------------------------------------------------------------------------

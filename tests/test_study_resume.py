@@ -1,0 +1,85 @@
+"""A study killed with SIGKILL at random points and rerun ends with exactly the results of an
+uninterrupted run: nothing lost, nothing duplicated."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from semiparam.simulate import load_results
+from semiparam.simulate.storage import StudyStore
+
+SCRIPT = textwrap.dedent("""
+    import sys, time
+    import numpy as np
+    from semiparam.simulate import Study
+
+    def gen(cell, rng):
+        return rng.normal(cell["mu"], 1.0, size=cell["n"])
+
+    def slow_mean(data, cell):
+        time.sleep(0.002)
+        return {"est": data.mean(), "sd": data.std(ddof=1)}
+
+    def make():
+        return Study({"n": [10, 30], "mu": [0.0, 0.5]}, gen,
+                     {"mean": slow_mean, "first": lambda d, c: {"x0": d[0]}}, 60, 11)
+
+    if __name__ == "__main__":
+        make().run(store=sys.argv[1], chunk_size=int(sys.argv[2]), progress=False)
+        print("finished")
+""")
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+
+
+def _strip(df):
+    return df.drop(columns=["seconds"]).reset_index(drop=True)
+
+
+def test_sigkill_at_random_points_then_resume(tmp_path):
+    script = tmp_path / "spec.py"
+    script.write_text(SCRIPT)
+    store = tmp_path / "store"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    rng = np.random.default_rng(0)
+    kills, finished, progress = 0, False, []
+    for attempt in range(12):
+        proc = subprocess.Popen([sys.executable, str(script), str(store), "3"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        if attempt < 4:
+            # wait until the study has started writing, then kill at a random moment
+            t_end = time.time() + 30
+            while time.time() < t_end and proc.poll() is None:
+                if os.path.exists(store / "study.sqlite"):
+                    break
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.4))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+        out, err = proc.communicate(timeout=120)
+        st = StudyStore(store)
+        progress.append(sum(len(v) for v in st.done().values()))
+        st.close()
+        if proc.returncode == 0 and b"finished" in out:
+            finished = True
+            break
+    print("progress after each run:", progress)
+    assert finished, err.decode()
+    assert kills >= 3
+    assert progress[-1] == 4 * 60
+    assert any(0 < p < 4 * 60 for p in progress[:-1]), progress  # killed mid-study
+    resumed = _strip(load_results(str(store)))
+    # the reference: one uninterrupted run in memory
+    ns = {}
+    exec(compile(SCRIPT, "spec", "exec"), ns)
+    ref = _strip(ns["make"]().run(progress=False).results())
+    assert len(resumed) == len(ref) == 4 * 60 * 2
+    assert not resumed.duplicated(["n", "mu", "rep", "method"]).any()
+    assert resumed.equals(ref)
