@@ -212,7 +212,7 @@ def _cmd_plot(args):
             raise UsageError(f"--parameter must be one of {ests}.")
         se = kw["se"] if isinstance(kw["se"], str) else kw["se"][ests.index(p)]
         true = kw["true"][p] if isinstance(kw["true"], dict) else kw["true"]
-        fig = plots.zip_plot(res, p, se, float(true), cell=cell)
+        fig = plots.zip_plot(res, p, se, true, cell=cell)
     else:
         panel = args.panel or (summ.attrs.get("factors") or [None])[0]
         fig = plots.frontier_plot(summ, panel=panel)

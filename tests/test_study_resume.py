@@ -3,6 +3,7 @@ uninterrupted run: nothing lost, nothing duplicated."""
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -38,6 +39,21 @@ SCRIPT = textwrap.dedent("""
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
 
+def _done(store):
+    """Replications stored so far (read while the study writes: WAL readers do not block)."""
+    path = store / "study.sqlite"
+    if not path.exists():
+        return 0
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            return con.execute("SELECT COUNT(*) FROM replications").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.OperationalError:
+        return 0
+
+
 def _strip(df):
     return df.drop(columns=["seconds"]).reset_index(drop=True)
 
@@ -53,13 +69,14 @@ def test_sigkill_at_random_points_then_resume(tmp_path):
         proc = subprocess.Popen([sys.executable, str(script), str(store), "3"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         if attempt < 4:
-            # wait until the study has started writing, then kill at a random moment
-            t_end = time.time() + 30
+            # wait until this run has stored something new, then kill at a random moment
+            before = progress[-1] if progress else 0
+            t_end = time.time() + 60
             while time.time() < t_end and proc.poll() is None:
-                if os.path.exists(store / "study.sqlite"):
+                if _done(store) > before:
                     break
-                time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, 0.4))
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.15))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1

@@ -149,7 +149,8 @@ def zip_plot(results, estimate, se, true, *, method="method", methods=None, cell
     results : DataFrame (Study.results())
     estimate, se : str
         Columns of the estimate and its standard error.
-    true : float
+    true : float or str
+        The estimand, or a column holding it (constant within the cell).
     cell : dict, default=None
         Factor values selecting the cell (default: all rows, i.e. a one-cell study).
     """
@@ -159,6 +160,12 @@ def zip_plot(results, estimate, se, true, *, method="method", methods=None, cell
         r = r[r[k] == v]
     if r.empty:
         raise ValueError(f"No rows for the cell {cell!r}.")
+    if isinstance(true, str):
+        vals = r[true].dropna().unique()
+        if len(vals) != 1:
+            raise ValueError(f"The true value column {true!r} must be constant in the cell; "
+                             "select one cell with cell={...}.")
+        true = float(vals[0])
     methods = methods or list(dict.fromkeys(r[method]))
     z = stats.norm.ppf(0.5 + level / 2)
     if axes is None:
