@@ -125,7 +125,7 @@ def test_builtin_policy_tiny():
     assert set(r["method"]) == {"oracle", "DPO", "PSPO"}
     assert {"reward@0.1", "reward@0.2", "angle", "fit_seconds"} <= set(r.columns)
     # the oracle is best at every budget, and a larger budget buys more reward
-    for shift, g in r.groupby("shift"):
+    for _, g in r.groupby(["shift", "rep"]):
         g = g.set_index("method")
         assert (g.loc["oracle", "reward@0.2"] >= g["reward@0.2"] - 1e-12).all()
         assert (g["reward@0.2"] > g["reward@0.1"]).all()
