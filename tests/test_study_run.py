@@ -115,6 +115,11 @@ def test_resume_and_extension_keep_streams(tmp_path):
     st = store_status(str(path))
     assert st["done"].sum() == 6 * 8
     assert _strip(load_results(str(path))).shape == r3.shape
+    # a smaller study on the same store reads only its own replications 0 .. R-1
+    small = make(reps=5).run(store=path, progress=False)
+    assert _strip(small.results()).equals(
+        full[full["rep"] < 5].reset_index(drop=True))
+    assert (small.status()["done"] == 5).all()
 
 
 def test_store_identity_checks(tmp_path):

@@ -13,20 +13,19 @@
 ``nested_loop_plot`` ...       plots (matplotlib): nested loop, coverage, zip, frontier
 =============================  =======================================================
 
-The study machinery is imported on first use.
+Everything is imported on first use, so that ``import semiparam.simulate`` (and the
+start of a study's worker process) stays cheap.
 """
 
 import importlib
 
-from .binary import angle, make_single_index
-from .preferences import (
-    PreferenceProblem,
-    make_preference_data,
-    run_preference_study,
-    summarize_preference_study,
-)
-
 _LAZY = {
+    "angle": "binary",
+    "make_single_index": "binary",
+    "PreferenceProblem": "preferences",
+    "make_preference_data": "preferences",
+    "run_preference_study": "preferences",
+    "summarize_preference_study": "preferences",
     "Study": "study",
     "EstimatorMethod": "study",
     "load_results": "study",
@@ -44,15 +43,7 @@ _LAZY = {
     "frontier_plot": "plots",
 }
 
-__all__ = [
-    "angle",
-    "make_single_index",
-    "PreferenceProblem",
-    "make_preference_data",
-    "run_preference_study",
-    "summarize_preference_study",
-    *_LAZY,
-]
+__all__ = list(_LAZY)
 
 
 def __getattr__(name):

@@ -74,18 +74,26 @@ class _FutureBackend(_Backend):
         tasks = iter(tasks)
         pending = {}
         exhausted = False
-        while True:
-            while not exhausted and len(pending) < self.window:
-                t = next(tasks, None)
-                if t is None:
-                    exhausted = True
-                    break
-                pending[self._submit(fn, t)] = t
-            if not pending:
-                return
-            for fut in self._wait(list(pending)):
-                t = pending.pop(fut)
-                yield t, self._result(fut)
+        try:
+            while True:
+                while not exhausted and len(pending) < self.window:
+                    t = next(tasks, None)
+                    if t is None:
+                        exhausted = True
+                        break
+                    pending[self._submit(fn, t)] = t
+                if not pending:
+                    return
+                for fut in self._wait(list(pending)):
+                    t = pending.pop(fut)
+                    yield t, self._result(fut)
+        finally:
+            if pending:  # interrupted or failed: drop the work in flight
+                self._abort(list(pending))
+
+    def _abort(self, futs):
+        for f in futs:
+            f.cancel()
 
 
 class LokyBackend(_FutureBackend):
@@ -108,6 +116,10 @@ class LokyBackend(_FutureBackend):
 
     def _result(self, fut):
         return fut.result()
+
+    def _abort(self, futs):
+        # running chunks cannot be cancelled; stop the workers instead of waiting for them
+        self._ex.shutdown(wait=False, kill_workers=True)
 
 
 class DaskBackend(_FutureBackend):
@@ -172,6 +184,10 @@ class RayBackend(_FutureBackend):
 
     def _result(self, fut):
         return self._ray.get(fut)
+
+    def _abort(self, futs):
+        for f in futs:
+            self._ray.cancel(f, force=True)
 
     def close(self):
         if self._own:

@@ -25,6 +25,7 @@ the data-generating process or with each other.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -70,6 +71,7 @@ def cell_key(cell: Mapping, exclude=()) -> str:
                       sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
+@functools.lru_cache(maxsize=4096)
 def _words(text: str, n: int = 4) -> tuple:
     h = hashlib.sha256(text.encode()).digest()
     return tuple(int.from_bytes(h[4 * i:4 * i + 4], "little") for i in range(n))

@@ -157,7 +157,7 @@ def run_replication(spec, cell, key, entropy, rep) -> dict:
     """Run one replication (data, then every method); never raises for user errors."""
     generate, methods, takes_rng = spec
     ss = replication_seed(entropy, key, rep)
-    seed = json.dumps(seed_record(ss))
+    seed = _LazySeed(ss)
     rows, events, failed = [], [], False
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -170,6 +170,7 @@ def run_replication(spec, cell, key, entropy, rep) -> dict:
                        seed))
         rows = [(name, False, None, json.dumps({"error": "generate: " + msg}))
                 for name in methods]
+        events = [(*ev[:5], str(ev[5])) for ev in events]
         return {"rep": rep, "failed": True, "rows": rows, "events": events}
     for name, method in methods.items():
         kw = {}
@@ -194,7 +195,21 @@ def run_replication(spec, cell, key, entropy, rep) -> dict:
                            seed))
             rows.append((name, False, secs, json.dumps({"error": msg})))
             failed = True
+    if events:
+        events = [(*ev[:5], str(ev[5])) for ev in events]
     return {"rep": rep, "failed": failed, "rows": rows, "events": events}
+
+
+class _LazySeed:
+    """The JSON seed record of a replication, written only if an event needs it."""
+
+    __slots__ = ("ss",)
+
+    def __init__(self, ss):
+        self.ss = ss
+
+    def __str__(self):
+        return json.dumps(seed_record(self.ss))
 
 
 def run_chunk(task):
@@ -480,7 +495,7 @@ class Study:
         outputs as columns, ``seconds``, ``error`` (message or None) and ``n_warnings``.
         Rows follow the design's order, then the replication, then the methods' order."""
         return load_results(self.store, cell_order=self._ids, methods=list(self.methods),
-                            factors=self.factors)
+                            factors=self.factors, replications=self.replications)
 
     def errors(self):
         """Errors and warnings recorded, one row each, with the seed record reproducing them."""
@@ -522,15 +537,17 @@ def _as_store(store):
     return store if isinstance(store, StudyStore) else StudyStore(store, create=False)
 
 
-def load_results(store, *, cell_order=None, methods=None, factors=None):
+def load_results(store, *, cell_order=None, methods=None, factors=None, replications=None):
     """The results DataFrame of a store (path or :class:`StudyStore`); see
-    :meth:`Study.results`."""
+    :meth:`Study.results`.  ``replications`` keeps replications ``0 .. R-1`` only (a store
+    may hold more from an earlier, larger run); default: the stored study's count."""
     import pandas as pd
 
     st = _as_store(store)
     meta = st.get_meta()
     methods = methods or meta.get("methods", [])
     factors = factors or meta.get("factors", [])
+    nrep = replications or meta.get("replications") or float("inf")
     cells = {cid: (key, cell) for cid, key, cell in st.cells()}
     rank = ({k: i for i, k in enumerate(cell_order)} if cell_order is not None else None)
     mrank = {m: i for i, m in enumerate(methods)}
@@ -541,7 +558,7 @@ def load_results(store, *, cell_order=None, methods=None, factors=None):
     recs = []
     for cid, rep, method, ok, secs, outputs in st.result_rows():
         key, cell = cells[cid]
-        if rank is not None and key not in rank:
+        if (rank is not None and key not in rank) or rep >= nrep:
             continue
         out = json.loads(outputs)
         err = out.pop("error", None) if not ok else None
@@ -590,7 +607,8 @@ def store_status(store, *, replications=None, cell_order=None):
     for cid, key, cell in st.cells():
         if rank is not None and key not in rank:
             continue
-        nd, nf = len(done.get(cid, ())), int(fails.get(cid, 0) or 0)
+        nd = sum(1 for r in done.get(cid, ()) if r < target)
+        nf = int(fails.get(cid, 0) or 0)
         rows.append((rank[key] if rank is not None else cid,
                      {**cell, "target": target, "done": nd, "failed": nf,
                       "stopped": bool(cap is not None and nf >= cap and nd < target)}))
