@@ -233,3 +233,31 @@ def test_chunking_does_not_change_results():
     a = _strip(make(reps=9).run(progress=False, chunk_size=1).results())
     b = _strip(make(reps=9).run(progress=False, chunk_size=4).results())
     assert a.equals(b)
+
+
+def test_design_as_dataframe_and_records():
+    df = pd.DataFrame({"n": [5, 40], "mu": [1.0, 0.0]})
+    a = Study(df, gen, {"mean": mean_method}, 2, 3).run(progress=False).results()
+    b = Study([{"n": 5, "mu": 1.0}, {"n": 40, "mu": 0.0}], gen, {"mean": mean_method}, 2, 3)
+    b = b.run(progress=False).results()
+    assert _strip(a).equals(_strip(b))
+    assert a[["n", "mu"]].drop_duplicates().values.tolist() == [[5, 1.0], [40, 0.0]]
+    # the same cell in a grid design draws the same numbers (content, not position)
+    c = make(reps=2, seed=3).run(progress=False).results()
+    sel = c[(c.n == 5) & (c.mu == 1.0) & (c.method == "mean")]["est"].to_numpy()
+    np.testing.assert_array_equal(a[a.n == 5]["est"].to_numpy(), sel)
+
+
+def test_worker_entry_point_imports_stay_light():
+    """A worker imports semiparam.simulate.study; that must not pull in scipy or the
+    estimators (worker start-up is part of every parallel run's overhead)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, semiparam.simulate.study; "
+            "print(sorted(m for m in ('scipy', 'sklearn', 'semiparam.index', 'pandas') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
