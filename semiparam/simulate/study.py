@@ -21,7 +21,8 @@ method raises; a cell stops after ``max_failures`` failed replications (a runawa
 cannot eat the study's time).  Which replications of a stopped cell ran may depend on the
 back-end's timing; every replication that did run is still reproducible bit for bit.
 
-Work is shipped in chunks of replications of one cell.  ``chunk_size="auto"`` starts with
+Work is shipped in chunks of replications of one cell, the cells taken round robin (an
+interrupted study has every cell partly done).  ``chunk_size="auto"`` starts with
 single replications, then sizes chunks to about ``target_seconds`` of work from the mean
 time per replication measured so far (bounded so that the last chunks still spread over
 the workers).  The study specification is pickled once (cloudpickle) and unpickled once
@@ -451,27 +452,32 @@ class Study:
         with get_backend(backend, n_workers=n_workers, address=address) as be:
             remaining = [total]
 
+            def size_now(left):
+                if chunk_size != "auto":
+                    return max(1, min(chunk_size, left))
+                if timing["reps"] == 0:
+                    return 1
+                per = timing["seconds"] / timing["reps"]
+                size = int(target_seconds / max(per, 1e-9))
+                size = min(size, math.ceil(remaining[0] / (2 * be.n_workers)))
+                return max(1, min(size, left))
+
             def tasks():
-                for i, reps in todo.items():
-                    cid = ids[i]
-                    pos = 0
-                    while pos < len(reps):
+                # round robin over the cells, one chunk each per round: an interrupted
+                # study has every cell partly done rather than the last cells not at all
+                pos = {i: 0 for i in todo}
+                while pos:
+                    for i in list(pos):
+                        reps, cid = todo[i], ids[i]
                         if cap is not None and fails.get(cid, 0) >= cap:
                             self.stopped_.append(i)
-                            remaining[0] -= len(reps) - pos
-                            break
-                        if chunk_size == "auto":
-                            if timing["reps"] == 0:
-                                size = 1
-                            else:
-                                per = timing["seconds"] / timing["reps"]
-                                size = int(target_seconds / max(per, 1e-9))
-                                size = min(size, math.ceil(remaining[0] / (2 * be.n_workers)))
-                        else:
-                            size = chunk_size
-                        size = max(1, min(size, len(reps) - pos))
-                        chunk = reps[pos:pos + size]
-                        pos += size
+                            remaining[0] -= len(reps) - pos.pop(i)
+                            continue
+                        size = size_now(len(reps) - pos[i])
+                        chunk = reps[pos[i]:pos[i] + size]
+                        pos[i] += size
+                        if pos[i] >= len(reps):
+                            del pos[i]
                         budget = None if cap is None else cap - fails.get(cid, 0)
                         yield (blob, digest, cid, self.cells[i], self.keys[i],
                                self.entropy, chunk, budget)
