@@ -190,6 +190,7 @@ def _cmd_plot(args):
     st = _open(args.dir)
     res, summ, kw = _summary(args, st)
     cell = _pairs(args.cell, "--cell")
+    methods = args.methods.split(",") if args.methods else None
     if args.kind in ("nested-loop", "coverage") and cell:
         for k, v in cell.items():
             summ = summ[summ[k] == v]
@@ -198,10 +199,11 @@ def _cmd_plot(args):
         ref = {"bias": 0.0, "cover": summ.attrs.get("level", 0.95)}.get(measure)
         factors = [f for f in summ.attrs.get("factors", []) if f not in cell]
         fig = plots.nested_loop_plot(summ, measure, parameter=args.parameter, factors=factors,
-                                     reference=ref)
+                                     reference=ref, methods=methods)
     elif args.kind == "coverage":
         factors = [f for f in summ.attrs.get("factors", []) if f not in cell]
-        fig = plots.coverage_plot(summ, parameter=args.parameter, factors=factors)
+        fig = plots.coverage_plot(summ, parameter=args.parameter, factors=factors,
+                                  methods=methods)
     elif args.kind == "zip":
         est = kw.get("estimate")
         ests = [est] if isinstance(est, str) else list(est or [])
@@ -212,10 +214,11 @@ def _cmd_plot(args):
             raise UsageError(f"--parameter must be one of {ests}.")
         se = kw["se"] if isinstance(kw["se"], str) else kw["se"][ests.index(p)]
         true = kw["true"][p] if isinstance(kw["true"], dict) else kw["true"]
-        fig = plots.zip_plot(res, p, se, true, cell=cell)
+        fig = plots.zip_plot(res, p, se, true, cell=cell, methods=methods)
     else:
         panel = args.panel or (summ.attrs.get("factors") or [None])[0]
-        fig = plots.frontier_plot(summ, panel=panel)
+        fig = plots.frontier_plot(summ, panel=panel, measure=args.measure or "mean",
+                                  methods=methods)
     fig.savefig(args.output, dpi=args.dpi)
     print(f"wrote {args.output}")
     return 0
@@ -301,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--measure", default=None)
     g.add_argument("--parameter", default=None)
     g.add_argument("--baseline", default=None)
+    g.add_argument("--methods", default=None, help="comma-separated methods to draw")
     g.add_argument("--panel", default=None, help="factor with one frontier panel per level")
     g.add_argument("--cell", action="append", metavar="KEY=VALUE",
                    help="restrict to cells with these factor values, repeatable")

@@ -231,7 +231,11 @@ def frontier_plot(summary, *, prefix="reward@", panel=None, methods=None, measur
                         capsize=2, label=m, lw=1)
         ax.set_xlabel("divergence budget")
         ax.set_title(f"{panel} = {lev}" if panel else "", fontsize=9)
-    axes[0].set_ylabel("mean reward at budget (+- 1.96 MCSE)")
+    for ax in axes:
+        if measure == "gain":
+            ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
+    axes[0].set_ylabel(("gain over baseline" if measure == "gain" else "mean reward")
+                       + " (+- 1.96 MCSE)")
     axes[0].legend(fontsize=8, frameon=False)
     axes[0].figure.tight_layout()
     return axes[0].figure
