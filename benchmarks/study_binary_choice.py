@@ -9,8 +9,8 @@ It runs (or resumes) ``builtin:binary-choice`` into ``--out``, exactly as the co
 does, then prints Markdown tables (rows: design, link, n; columns: methods; entries
 ``value (MCSE)``) of the bias and coverage of the normalised coefficient ``b2`` (true 0.5),
 the mean angle to the true direction, and the relative precision against logit, and
-draws the figures (nested-loop plots of the bias of b2 and of the angle, coverage with
-MCSE bars, a zip plot of one non-elliptical cell).
+draws the figures (nested-loop plots of the bias of b3 and of the angle, coverage of b3 with
+MCSE bars, a zip plot of b3 in one non-elliptical cell).
 
 Usage::
 
@@ -88,19 +88,19 @@ def main(argv=None):
         from semiparam.simulate import coverage_plot, nested_loop_plot, zip_plot
 
         os.makedirs(args.figures, exist_ok=True)
-        fig = nested_loop_plot(summ, "bias", parameter="b2", reference=0.0)
-        fig.savefig(os.path.join(args.figures, "binary_nested_bias_b2.png"), dpi=110)
+        fig = nested_loop_plot(summ, "bias", parameter="b3", reference=0.0)
+        fig.savefig(os.path.join(args.figures, "binary_nested_bias_b3.png"), dpi=110)
         fig = nested_loop_plot(summ, "angle_mean", parameter="angle")
         fig.savefig(os.path.join(args.figures, "binary_nested_angle.png"), dpi=110)
         sub = summ[summ["design"] == "non-elliptical"]
         sub.attrs.update(summ.attrs)
-        fig = coverage_plot(sub, parameter="b2", factors=["link", "n"])
-        fig.savefig(os.path.join(args.figures, "binary_coverage_b2_nonelliptical.png"),
+        fig = coverage_plot(sub, parameter="b3", factors=["link", "n"])
+        fig.savefig(os.path.join(args.figures, "binary_coverage_b3_nonelliptical.png"),
                     dpi=110)
         n_max = max(int(v) for v in args.n.split(","))
-        fig = zip_plot(res, "b2", "se2", 0.5,
-                       cell={"design": "non-elliptical", "link": "shifted", "n": n_max})
-        fig.savefig(os.path.join(args.figures, "binary_zip_b2.png"), dpi=110)
+        fig = zip_plot(res, "b3", "se3", -1.0,
+                       cell={"design": "non-elliptical", "link": "cloglog", "n": n_max})
+        fig.savefig(os.path.join(args.figures, "binary_zip_b3.png"), dpi=110)
         print(f"\nfigures in {args.figures}")
     return 0
 
