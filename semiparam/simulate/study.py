@@ -411,8 +411,8 @@ class Study:
         n_workers : int, default=None
             Worker processes (default: the CPU count; 1 for serial).
         store : path or None
-            SQLite file or directory; an earlier run there is resumed.  ``None`` keeps the
-            results in memory (for this session only).
+            SQLite file or directory; an earlier run there is resumed.  ``None``: the store
+            of this study's previous run, or a new one in memory (this session only).
         address : str, default=None
             Scheduler address (dask: ``tcp://host:8786``; ray: ``auto`` or ``ray://...``).
         chunk_size : int or "auto"
