@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent("""
         return rng.normal(cell["mu"], 1.0, size=cell["n"])
 
     def slow_mean(data, cell):
-        time.sleep(0.002)
+        time.sleep(0.003)
         return {"est": data.mean(), "sd": data.std(ddof=1)}
 
     def make():
@@ -76,7 +76,7 @@ def test_sigkill_at_random_points_then_resume(tmp_path):
                 if _done(store) > before:
                     break
                 time.sleep(0.01)
-            time.sleep(rng.uniform(0.0, 0.15))
+            time.sleep(rng.uniform(0.0, 0.1))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
