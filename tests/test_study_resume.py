@@ -87,7 +87,6 @@ def test_sigkill_at_random_points_then_resume(tmp_path):
         if proc.returncode == 0 and b"finished" in out:
             finished = True
             break
-    print("progress after each run:", progress)
     assert finished, err.decode()
     assert kills >= 3
     assert progress[-1] == 4 * 60

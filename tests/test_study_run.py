@@ -204,6 +204,12 @@ def test_progress_text_bar(capsys):
     p.close()
     err = capsys.readouterr().err
     assert "10/10" in err and "100.0%" in err
+    q = Progress(10, desc="y", min_interval=0.0)
+    q._bar = None
+    q.update(4)
+    q.skip(6)  # a stopped cell: the bar still ends at 100%
+    q.close()
+    assert "4/4" in capsys.readouterr().err
 
 
 BACKENDS = ["loky", "dask", pytest.param("ray", marks=pytest.mark.ray)]

@@ -70,6 +70,13 @@ class Progress:
             self.file.write("\r" + self.text())
             self.file.flush()
 
+    def skip(self, n: int):
+        """``n`` replications will not run (a cell stopped at its failure cap)."""
+        self.total = max(self.n, self.total - int(n))
+        if self._bar is not None:
+            self._bar.total = self.total
+            self._bar.refresh()
+
     def close(self):
         if not self.enabled:
             return

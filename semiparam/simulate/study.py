@@ -471,7 +471,9 @@ class Study:
                         reps, cid = todo[i], ids[i]
                         if cap is not None and fails.get(cid, 0) >= cap:
                             self.stopped_.append(i)
-                            remaining[0] -= len(reps) - pos.pop(i)
+                            left = len(reps) - pos.pop(i)
+                            remaining[0] -= left
+                            bar.skip(left)
                             continue
                         size = size_now(len(reps) - pos[i])
                         chunk = reps[pos[i]:pos[i] + size]
