@@ -8,6 +8,12 @@ of DPO, PSPO, OSPO, RSPO and the oracle (the teacher tilted to the same budget),
 paired gain over DPO with its z, the regret ratio (oracle - learner)/(oracle - DPO), the
 mean angle to the true direction and the fit time; then the acceptance checks.
 
+The study is the built-in :func:`semiparam.simulate.policy_study` (one replication = one
+simulated problem shared by every learner and, by common random numbers, by every shift),
+run by the study runner: any back-end, results in a resumable store (``--out``), a
+replication's streams derived from the root ``--seed`` and its number, so reruns, resumes
+and back-ends agree bit for bit.
+
 Usage::
 
     python benchmarks/study_policy.py                       # the acceptance design
@@ -15,24 +21,21 @@ Usage::
     python benchmarks/study_policy.py --design unequal      # action scales 0.1 ... 3 (geometric)
     python benchmarks/study_policy.py --design mlp          # network teacher, its features
     python benchmarks/study_policy.py --seeds 5 --shifts 0,1.5 --n-jobs 2
+    python benchmarks/study_policy.py --seed 100            # an independent set of problems
+    python benchmarks/study_policy.py --backend dask --n-jobs 2 --budgets 0.05,0.1,0.2,0.4
 
-Results are appended task by task to ``--out`` (CSV); a rerun skips finished tasks.
+The same study from the command line:
+``semiparam study run builtin:policy --out runs/policy --replications 20``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
 
 import numpy as np
-import pandas as pd
 
-from semiparam.simulate.preferences import (
-    preference_study_task,
-    summarize_preference_study,
-)
+from semiparam.simulate import policy_study, summarize_preference_study
 
 #: thresholds of the acceptance design: (shift, learner) -> (min z, max regret ratio)
 THRESHOLDS = {
@@ -79,43 +82,42 @@ def check(summary) -> list:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--design", choices=sorted(DESIGNS), default="acceptance")
-    ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, default=20, help="replications (problems) per shift")
+    ap.add_argument("--seed", type=int, default=0, help="root seed of the study")
     ap.add_argument("--shifts", default="0,0.5,1.0,1.5")
     ap.add_argument("--n", type=int, default=None, help="pairs drawn (default per design)")
-    ap.add_argument("--kappa", type=float, default=0.2)
+    ap.add_argument("--kappa", type=float, default=0.2, help="budget of the printed table")
+    ap.add_argument("--budgets", default=None,
+                    help="further budgets scored (comma-separated; for frontier plots)")
+    ap.add_argument("--backend", default="loky", choices=["serial", "loky", "dask", "ray"])
     ap.add_argument("--n-jobs", type=int, default=1)
-    ap.add_argument("--out", default=None, help="CSV of per-task results (resumable)")
+    ap.add_argument("--out", default=None, help="study store (resumable); default "
+                    "runs/study_policy_<design>_seed<seed>")
+    ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
 
-    from joblib import Parallel, delayed
-
     shifts = [float(s) for s in args.shifts.split(",")]
-    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    budgets = sorted({args.kappa, *(float(k) for k in (args.budgets or "").split(",") if k)})
     kw = _data_kwargs(args.design, args.n)
-    out = args.out or f"study_policy_{args.design}.csv"
-    done = pd.read_csv(out) if os.path.exists(out) else pd.DataFrame()
-    have = set() if done.empty else set(zip(done["seed"], done["shift"]))
-    todo = [(s, sh) for sh in shifts for s in seeds if (s, sh) not in have]
-    t0 = time.time()
-    print(f"design={args.design} {kw} seeds={len(seeds)} shifts={shifts} "
-          f"tasks to run: {len(todo)}", flush=True)
-
-    def task(s, sh):
-        return preference_study_task(s, sh, kappa=args.kappa, data_kwargs=kw)
-
-    for rows in Parallel(n_jobs=args.n_jobs, return_as="generator")(
-            delayed(task)(s, sh) for s, sh in todo):
-        df = pd.DataFrame(rows)
-        df.to_csv(out, mode="a", header=not os.path.exists(out), index=False)
-        print(f"  seed={rows[0]['seed']} shift={rows[0]['shift']} "
-              f"({time.time() - t0:.0f}s)", flush=True)
-    res = pd.read_csv(out)
-    res = res[res["seed"].isin(list(seeds)) & res["shift"].isin(shifts)]
+    out = args.out or f"runs/study_policy_{args.design}_seed{args.seed}"
+    study = policy_study(shifts=shifts, budgets=budgets, replications=args.seeds,
+                         seed=args.seed, data_kwargs=kw)
+    print(f"design={args.design} {kw} replications={args.seeds} shifts={shifts} "
+          f"budgets={budgets} store={out}", flush=True)
+    backend = "serial" if args.n_jobs == 1 and args.backend == "loky" else args.backend
+    study.run(backend=backend, n_workers=args.n_jobs, store=out, progress=not args.quiet)
+    res = study.results()
+    bad = res[res["error"].notna()]
+    if len(bad):
+        print(f"{len(bad)} failed fits (see `semiparam study errors {out}`)")
+    # the table of the acceptance study: one row per (seed, shift, learner)
+    res = res.rename(columns={"rep": "seed", "method": "learner"})
+    res["reward"] = res[f"reward@{args.kappa:g}"]
+    res["seconds"] = res["fit_seconds"]
     summary = summarize_preference_study(res)
     cols = ["shift", "learner", "reward", "gain", "se", "z", "regret_ratio", "angle",
             "seconds", "separated", "n_seeds"]
-    with pd.option_context("display.width", 200):
+    with pd_options():
         print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if args.design == "acceptance" and args.kappa == 0.2:
         print("\nAcceptance checks:")
@@ -123,6 +125,12 @@ def main(argv=None):
         print("\n".join(lines))
         return 0 if all(line.startswith("PASS") for line in lines) else 1
     return 0
+
+
+def pd_options():
+    import pandas as pd
+
+    return pd.option_context("display.width", 200)
 
 
 if __name__ == "__main__":
