@@ -13,6 +13,18 @@ objective a scale-invariant function of the direction alone
 (:class:`~semiparam.index._objective.RelativeBandwidthObjective`).  The design is
 centred and scaled column by column first.
 
+The default: a sound estimate, not the deepest point
+----------------------------------------------------
+With ``floor > 0`` (the estimators' ``min_bandwidth="auto"``) the bandwidth stays above
+``bandwidth_floor(n)`` (:class:`~semiparam.index._objective.FlooredBandwidthObjective`:
+``h = floor (1 + e^rho)``), no random restarts are made (``n_restarts="auto"``), one
+local search runs from each pilot's best profile point, and :func:`crossfit_choice`
+picks among those optima the one whose refitted direction and link best predict held-out
+folds.  Below the floor, and among the deeper optima a multistart finds, the
+leave-one-out criterion rewards directions that split a small sample into cells.  The
+strategy below (steps 2-6) is the search of ``min_bandwidth=0``, R np's unconstrained
+cross-validation, and of explicit ``n_restarts > 0``.
+
 Strategy (the objective is multimodal)
 --------------------------------------
 On small samples, above all with discrete regressors, the leave-one-out objective has

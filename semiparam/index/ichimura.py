@@ -62,11 +62,15 @@ _PARAMS_DOC = """
     n_bootstrap : int, default=200
         Bootstrap replicates (``cov_type="bootstrap"``).
     n_restarts : int or "auto", default="auto"
-        Random starts of the deterministic global search (``"auto"``:
-        ``min(16, 2400 // n)``).
+        Random starts of the deterministic global search (``"auto"``: none with the
+        bandwidth floor, ``min(16, 2400 // n)`` with ``min_bandwidth=0``; as in
+        :class:`~semiparam.index.KleinSpadyClassifier`).
     n_simplex_starts : int, default=0
         Nelder–Mead runs of R np's kind added to the search (as in
         :class:`~semiparam.index.KleinSpadyClassifier`).
+    min_bandwidth : "auto" or float >= 0, default="auto"
+        Smallest cross-validated bandwidth, in index standard deviations (as in
+        :class:`~semiparam.index.KleinSpadyClassifier`; 0: R np's search).
     max_iter : int, default=500
         Iteration cap of each quasi-Newton polish.
     tol : float, default=1e-9

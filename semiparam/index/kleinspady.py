@@ -257,13 +257,11 @@ class KleinSpadyClassifier(_LOOIndexMixin, BaseIndexClassifier):
     n_bootstrap : int, default=200
         Bootstrap replicates (``cov_type="bootstrap"``).
     n_restarts : int or "auto", default="auto"
-        Random starts of the deterministic global search (``m // 2`` basin-hopping moves
-        follow); ``"auto"``: ``min(16, 2400 // n)``.  More starts lower the objective
-        on average on small, rugged problems but do not make the search global: with
-        discrete regressors and a few hundred rows the objective has many narrow optima
-        at tiny bandwidths, and which one any multistart reaches is partly luck
-        (measured in ``docs/kleinspady.md``, section 2).  Compare values across several
-        settings when the last digit matters.
+        Random starts of a deterministic global search (``m // 2`` basin-hopping moves
+        follow).  ``"auto"``: none with the default bandwidth floor (a local search from
+        each pilot direction, chosen by a cross-fitted score: the deepest leave-one-out
+        optimum of a multistart predicts worse out of sample, ``docs/soundness.md``);
+        ``min(16, 2400 // n)`` with ``min_bandwidth=0`` (R np's search).
     n_simplex_starts : int, default=0
         Nelder–Mead runs of R np's own kind (its parametrisation, simplex, tolerance and
         start distribution) added to the search (``bandwidth="cv"`` only).  Each costs
@@ -272,6 +270,12 @@ class KleinSpadyClassifier(_LOOIndexMixin, BaseIndexClassifier):
         fit matched or beat an np-style 10-start search on 24 of 29 small rugged data
         sets, against 23 of 29 without, at about seven times the CPU
         (``docs/kleinspady.md``, section 2).
+    min_bandwidth : "auto" or float >= 0, default="auto"
+        Smallest bandwidth of ``bandwidth="cv"``, in standard deviations of the index.
+        ``"auto"``: ``0.5 * 1.06 n^(-1/6)`` carried to the kernel (Klein and Spady's
+        theory needs the bandwidth to shrink no faster than ``n^(-1/6)``; at smaller
+        cross-validated bandwidths the index splits small samples into cells,
+        ``docs/soundness.md``).  0: R np's unconstrained joint cross-validation.
     max_iter : int, default=500
         Iteration cap of each quasi-Newton polish.
     tol : float, default=1e-9
