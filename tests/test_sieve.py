@@ -354,3 +354,23 @@ def test_nonconvergence_warns_and_is_reported():
 def test_estimator_bad_inputs(X, y, params, match):
     with pytest.raises(ValueError, match=match):
         SieveIndexClassifier(**params).fit(X, y)
+
+
+def test_prediction_link_pseudo_observation():
+    """link_ carries one pseudo-observation weighted by the local data mass: unchanged
+    where the index is dense, pulled toward the mean in thin tails, and its derivative is
+    the exact one (central differences)."""
+    X, y = make_single_index(800, TRUTH, link="cloglog", scale=3.0, random_state=5)
+    est = SieveIndexClassifier().fit(X, y)
+    v = X @ est.coef_
+    raw = est.link_.logit(v)
+    p_raw = 1 / (1 + np.exp(-raw))
+    p = est.link_(v)
+    mid = np.abs(v - np.median(v)) < 0.5 * v.std()
+    assert np.max(np.abs(p[mid] - p_raw[mid])) < 0.02
+    far = np.array([v.min() - 5 * v.std(), v.max() + 5 * v.std()])
+    np.testing.assert_allclose(est.link_(far), y.mean(), atol=1e-12)  # no data: the mean
+    q = np.linspace(v.min(), v.max(), 41)[1:-1]
+    eps = 1e-6 * v.std()
+    fd = (est.link_(q + eps) - est.link_(q - eps)) / (2 * eps)
+    np.testing.assert_allclose(est.link_.derivative(q), fd, rtol=1e-4, atol=1e-7)

@@ -60,6 +60,9 @@ from .separation import check_separation, warn_separation
 
 __all__ = ["SieveIndexClassifier"]
 
+#: pseudo-observations of the prediction link (SieveLink.with_prior)
+_PRIOR_WEIGHT = 1.0
+
 #: rows used by the logit warm start (a random subsample when n is larger)
 WARM_START_ROWS = 50_000
 #: cap on the outer (knot update) iterations
@@ -255,7 +258,9 @@ class SieveIndexClassifier(BaseIndexClassifier):
         self.n_basis_ = int(basis.n_basis)
         link = SieveLink._from_basis(basis, a, c, loglik=self.loglik_, n_iter=n_iter,
                                      converged=converged)
-        self.link_ = link.affine(scale, -shift)
+        # prediction: one pseudo-observation, weighted by the local data mass (thin tails
+        # are pulled toward the mean instead of extrapolated to certainty)
+        self.link_ = link.affine(scale, -shift).with_prior(X @ self.coef_, z, w, _PRIOR_WEIGHT)
         cov = self._covariance(objective, theta, Q, sd, sw)
         self.result_ = IndexResult(
             params=self.coef_, cov=cov, names=self._feature_names(), nobs=int(n),

@@ -47,6 +47,7 @@ from scipy import linalg, optimize, special
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .. import _kernels
 from .._validation import Interval, NoneOK, Options, check_sample_weight, validate_params
 from ..exceptions import ConvergenceWarning, warn
 from ._base import BaseLink
@@ -296,9 +297,54 @@ class SieveLink(BaseLink, BaseEstimator):
         v = np.asarray(v, dtype=float)
         return self.basis_.design(v.ravel()).value(self._spline_coef()).reshape(v.shape)
 
+    def with_prior(self, v, z, sample_weight=None, prior_weight=1.0):
+        """A copy whose values carry ``prior_weight`` pseudo-observations at ``zbar``.
+
+        ``g_a(u) = (m(u) g(u) + a zbar) / (m(u) + a)`` with ``m(u)`` the number of fitted
+        points near ``u`` in observation units: the Epanechnikov kernel mass of ``v`` at
+        Silverman's bandwidth, divided by ``K(0) wbar``.  Where the data are dense the
+        link is unchanged; in thin tails it is pulled toward the mean instead of
+        extrapolating a steep fit to certainty (the Laplace-type correction that
+        :class:`~semiparam.links.KernelLink` and :class:`~semiparam.links.IsotonicLink`
+        make with ``prior_weight``).
+        """
+        import copy
+
+        from .kernel import rule_of_thumb_bandwidth
+
+        check_is_fitted(self, "basis_")
+        v = np.asarray(v, dtype=float).ravel()
+        z = np.asarray(z, dtype=float).ravel()
+        w = np.ones_like(v) if sample_weight is None else np.asarray(sample_weight, float)
+        keep = w > 0
+        v, z, w = v[keep], z[keep], w[keep]
+        order = np.argsort(v, kind="stable")
+        sd = float(np.sqrt(np.cov(v, aweights=w))) if v.size > 1 else 1.0
+        out = copy.copy(self)
+        out._prior = {
+            "v": np.ascontiguousarray(v[order]), "w": np.ascontiguousarray(w[order]),
+            "h": rule_of_thumb_bandwidth(sd if sd > 0 else 1.0, v.size, "epanechnikov"),
+            "unit": 0.75 * float(w.mean()), "a": float(prior_weight),
+            "zbar": float(w @ z) / float(w.sum()),
+        }
+        return out
+
+    def _mass(self, q, derivative):
+        pr = self._prior
+        S0, S1 = _kernels.kernel_sums_at(q, pr["v"], pr["w"], pr["h"], "epanechnikov",
+                                         derivative=derivative)
+        m = S0 / pr["unit"]
+        dm = None if S1 is None else S1 / (pr["h"] * pr["unit"])
+        return m, dm
+
     def __call__(self, v) -> np.ndarray:
         """Link values ``g(v)`` in ``[clip, 1 - clip]``."""
         p = special.expit(self.logit(v))
+        if getattr(self, "_prior", None) is not None:
+            shape = np.shape(p)
+            m, _ = self._mass(np.asarray(v, dtype=float).ravel(), False)
+            a, zbar = self._prior["a"], self._prior["zbar"]
+            p = ((m * p.ravel() + a * zbar) / (m + a)).reshape(shape)
         return np.clip(p, self.clip, 1.0 - self.clip)
 
     def derivative(self, v) -> np.ndarray:
@@ -309,6 +355,12 @@ class SieveLink(BaseLink, BaseEstimator):
         s = self._spline_coef()
         p = special.expit(dsg.value(s))
         out = p * (1.0 - p) * dsg.slope(s)
+        if getattr(self, "_prior", None) is not None:
+            # product rule on (m g + a zbar) / (m + a)
+            m, dm = self._mass(v.ravel(), True)
+            a, zbar = self._prior["a"], self._prior["zbar"]
+            out = (dm * p + m * out) / (m + a) - (m * p + a * zbar) * dm / (m + a) ** 2
+            p = (m * p + a * zbar) / (m + a)
         out[(p < self.clip) | (p > 1.0 - self.clip)] = 0.0
         return out.reshape(v.shape)
 
