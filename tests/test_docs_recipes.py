@@ -39,7 +39,6 @@ def test_the_guide_has_recipes():
 def test_user_guide_recipes_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # files the recipes write land here
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.setitem(os.environ, "NUMBA_NUM_THREADS", os.environ.get("NUMBA_NUM_THREADS", "1"))
     namespace: dict = {}
     skipped = []
     for i, code in enumerate(_blocks()):

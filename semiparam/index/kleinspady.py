@@ -39,7 +39,7 @@ leave-one-out kernel estimates at **1.4 times the fitted bandwidth**.  The
 cross-validated bandwidth is tuned to estimate ``g``; its derivative needs more
 smoothing (optimal rate ``n^(-1/7)`` against ``n^(-1/5)``), and at the fitted bandwidth
 the variance of ``g'`` inflates ``E[g'^2]`` and hence the information.  The factor was
-chosen by Monte Carlo coverage of the 95% intervals (``benchmarks/coverage.py``,
+chosen by Monte Carlo coverage of the 95% intervals (``benchmarks/coverage_index.py``,
 ``docs/soundness.md``) at n = 1000 with the floored default search.
 ``"sandwich"`` uses the same terms with the
 outer product of the per-row scores as the meat.  ``"bootstrap"`` reruns the whole

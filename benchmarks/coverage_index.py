@@ -10,8 +10,8 @@ defaults with ``normalize="first"`` (the true normalised coefficients are then e
 SE is about 0.015 at 200 replications), the ratio of the mean reported SE to the Monte
 Carlo SD of the estimates, and the share of |z| > 3.
 
-    python benchmarks/coverage.py --reps 200 --n 1000 --jobs 2
-    python benchmarks/coverage.py --reps 50 --estimators ks --designs labor
+    python benchmarks/coverage_index.py --reps 200 --n 1000 --jobs 2
+    python benchmarks/coverage_index.py --reps 50 --estimators ks --designs labor
 
 Target (issue 8): 0.92-0.97 for Klein–Spady, isotonic and sieve.
 """
