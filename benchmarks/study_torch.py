@@ -242,7 +242,7 @@ def main(argv=None):
     for item in args.set:
         key, value = item.split("=", 1)
         learner, name = key.split(".", 1)
-        overrides.setdefault(learner, {})[name] = eval(value, {"__builtins__": {}}, {})
+        overrides.setdefault(learner, {})[name] = eval(value, {"__builtins__": {}}, {"dict": dict})
     # one untimed warm-up fit: first-call costs of torch and numba stay out of fit_seconds
     run_one(10_000, 200, 0.0, args.tau, kappas[:1], [m for m in methods if m != "oracle"],
             args.preset, overrides, args.device)
