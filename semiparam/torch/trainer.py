@@ -134,6 +134,15 @@ class _Data:
         return pair_margins(logp, self.a0[rows], self.a1[rows], ref)
 
 
+def _concordance(t, z, w, max_rows=_RSPO_VAL_MAX):
+    """Weighted ``P(m_i + m_j > 0)`` (ties count 1/2) of the signed margins, i, j all pairs."""
+    m = ((2.0 * z - 1.0) * t)[:max_rows]
+    w = w[:max_rows]
+    S = m[:, None] + m[None, :]
+    W = w[:, None] * w[None, :]
+    return float(((S > 0).to(t.dtype) + 0.5 * (S == 0).to(t.dtype)).mul(W).sum() / W.sum())
+
+
 def _module_device(module):
     for p in module.parameters():
         return p.device, p.dtype
@@ -207,7 +216,7 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         weight_decay=0.0, optimizer="adam", warm_start_epochs=None, link=None,
         refresh_every="epoch", validation_fraction=0.0, patience=None, restore_best=True,
         device="cpu", dtype=torch.float32, seed=0, progress=False,
-        reference=None, orthogonal=True) -> NeuralFit:
+        reference=None, orthogonal=True, criterion="loss") -> NeuralFit:
     """Train ``module`` on a preference table with DPO, RSPO, PSPO or OSPO.
 
     Parameters
@@ -227,8 +236,11 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         Learning rate and (decoupled for AdamW, L2 for Adam/SGD) weight decay.
     optimizer : {"adam", "adamw", "sgd", "lbfgs"} or callable, default="adam"
         A callable receives the parameters and returns a ``torch.optim.Optimizer``.
-    warm_start_epochs : int or None
+    warm_start_epochs : int, "auto" or None
         DPO epochs before the link learners start (None: 2 for PSPO/OSPO, else 0).
+        ``"auto"``: DPO with early stopping on the held-out split (needs
+        ``validation_fraction > 0``), its best epoch restored, then the link learner
+        with the remaining epochs.
     link : IsotonicLinkState or KernelLinkState, optional
         The link state (default: ``IsotonicLinkState()`` for PSPO, ``KernelLinkState()``
         for OSPO).
@@ -249,6 +261,10 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
     reference : None, array-like (k,) or callable, optional
         ``log pi_ref`` for new contexts (the policy's reference); default: the table's
         (k,) reference, or uniform.
+    criterion : {"loss", "auc"}, default="loss"
+        Held-out criterion: the learner's own loss (module docstring), or the
+        link-free concordance ``P(m_i + m_j > 0)`` of the signed margins
+        ``m = (2z - 1) t`` over pairs of held-out pairs (higher is better).
     orthogonal : bool, default=True
         OSPO only: add the orthogonal correction (False: the leave-one-out kernel
         log-loss alone, a Klein-Spady type likelihood).
@@ -257,8 +273,18 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
     -------
     NeuralFit
     """
+    if warm_start_epochs == "auto":
+        if not validation_fraction > 0:
+            raise ValueError("warm_start_epochs='auto' stops the DPO warm-up early: it needs "
+                             "validation_fraction > 0.")
+        warm_check = None
+    else:
+        warm_check = warm_start_epochs
+    if criterion not in ("loss", "auc"):
+        raise ValueError(f"criterion must be 'loss' or 'auc'; got {criterion!r}.")
+    criterion_name = criterion
     _validate(module, table, learner, epochs, batch_size, lr, weight_decay,
-              validation_fraction, patience, refresh_every, warm_start_epochs, link)
+              validation_fraction, patience, refresh_every, warm_check, link)
     start = time.perf_counter()
     device = torch.device(device)
     module.to(device=device, dtype=dtype)
@@ -303,6 +329,8 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         t = _all_margins(module, data, val_rows)
         zv, wv = data.z[val_rows], data.w[val_rows]
         with torch.no_grad():
+            if criterion_name == "auc":
+                return -_concordance(t, zv, wv)
             if phase == "warm" or learner == "dpo":
                 return float(dpo_loss(t, zv, wv))
             if learner == "rspo":
@@ -310,13 +338,10 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
                 return float(rspo_loss(t[:m], zv[:m], wv[:m]))
             return float(pspo_loss(t, zv, link, wv))
 
-    history, best, best_state, best_epoch, bad, steps = [], math.inf, None, 0, 0, 0
-    epoch = 0
-    for epoch in range(1, epochs + 1):
-        t0 = time.perf_counter()
-        phase = "warm" if epoch <= warm else "main"
-        if phase == "main" and link is not None and epoch == warm + 1:
-            refresh()
+    history = []
+    counters = {"steps": 0, "epoch": 0}
+
+    def train_epoch(phase):
         module.train()
         order = torch.randperm(n_train, generator=gen).to(device)
         total = torch.zeros((), dtype=dtype, device=device)
@@ -335,43 +360,69 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
                 loss.backward()
                 opt.step()
             total = total + loss.detach() * pos.shape[0]
-            steps += 1
+            counters["steps"] += 1
             if (phase == "main" and link is not None and refresh_every != "epoch"
-                    and steps % refresh_every == 0):
+                    and counters["steps"] % refresh_every == 0):
                 refresh()
-        train_loss = float(total) / n_train
-        if not math.isfinite(train_loss):
-            warnings.warn(f"{learner}: the training loss became {train_loss} in epoch {epoch}; "
-                          "stopping (lower lr?).", ConvergenceWarning, stacklevel=2)
-            break
-        if phase == "main" and link is not None and refresh_every == "epoch":
+        return float(total) / n_train
+
+    def run_phase(phase, n_epochs, track):
+        """Train ``n_epochs`` (fewer under early stopping); restore the best when tracked."""
+        best, best_state, best_epoch, bad = math.inf, None, counters["epoch"], 0
+        if phase == "main" and link is not None:
             refresh()
-        val = criterion(phase)
-        entry = {"epoch": epoch, "phase": phase, "train_loss": train_loss, "val_loss": val,
-                 "seconds": time.perf_counter() - t0}
-        if link is not None and phase == "main":
-            entry["link"] = link.diagnostics()
-        history.append(entry)
-        if progress:
-            print(f"\r[{learner}] epoch {epoch}/{epochs} ({phase}) loss {train_loss:.4f} "
-                  f"held-out {val:.4f}", end="", file=sys.stderr, flush=True)
-        if phase == "main" or warm >= epochs:
-            if n_val and val < best:
+        for _ in range(n_epochs):
+            t0 = time.perf_counter()
+            counters["epoch"] += 1
+            epoch = counters["epoch"]
+            train_loss = train_epoch(phase)
+            if not math.isfinite(train_loss):
+                warnings.warn(f"{learner}: the training loss became {train_loss} in epoch "
+                              f"{epoch}; stopping (lower lr?).", ConvergenceWarning,
+                              stacklevel=3)
+                break
+            if phase == "main" and link is not None and refresh_every == "epoch":
+                refresh()
+            val = criterion(phase)
+            entry = {"epoch": epoch, "phase": phase, "train_loss": train_loss,
+                     "val_loss": val, "seconds": time.perf_counter() - t0}
+            if link is not None and phase == "main":
+                entry["link"] = link.diagnostics()
+            history.append(entry)
+            if progress:
+                print(f"\r[{learner}] epoch {epoch}/{epochs} ({phase}) loss {train_loss:.4f} "
+                      f"held-out {val:.4f}", end="", file=sys.stderr, flush=True)
+            if not (track and n_val):
+                best_epoch = epoch
+                continue
+            if val < best:
                 best, best_epoch, bad = val, epoch, 0
                 if restore_best:
                     best_state = copy.deepcopy(module.state_dict())
-            elif n_val:
+            else:
                 bad += 1
                 if patience is not None and bad >= patience:
                     break
+        if best_state is not None and best_epoch != counters["epoch"]:
+            module.load_state_dict(best_state)
+            if phase == "main" and link is not None:
+                refresh()
+        elif best_state is None:
+            best_epoch = counters["epoch"]
+        return best_epoch
+
+    if warm == "auto":
+        best_epoch = run_phase("warm", epochs, True)
+        main_epochs = max(epochs - counters["epoch"], 1)
+    else:
+        best_epoch = run_phase("warm", min(warm, epochs), warm >= epochs)
+        main_epochs = epochs - counters["epoch"]
+    if main_epochs > 0:
+        best_epoch = run_phase("main", main_epochs, True)
+    epoch = counters["epoch"]
+    steps = counters["steps"]
     if progress:
         print(file=sys.stderr)
-    if best_state is not None and best_epoch != epoch:
-        module.load_state_dict(best_state)
-        if link is not None:
-            refresh()
-    if not n_val or best_state is None:
-        best_epoch = epoch
     sign = 1.0
     if learner in ("pspo", "ospo"):
         t_all = _all_margins(module, data, train_rows)
