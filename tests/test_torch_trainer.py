@@ -182,3 +182,27 @@ def test_bad_arguments():
     res = fit(torch.nn.Linear(3, 4), per_pair, "dpo", epochs=1)
     with pytest.raises(ValueError, match="per pair"):
         res.policy_.predict_proba(table.contexts[:3])
+
+
+def test_refit_retrains_on_all_pairs_for_the_kept_epochs():
+    table, _ = _linear_table(n=400)
+
+    def net():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.ReLU(),
+                                   torch.nn.Linear(16, 4))
+
+    first = fit(net(), table, "ospo", epochs=30, lr=2e-2, validation_fraction=0.25,
+                patience=3, warm_start_epochs="auto")
+    res = fit(net(), table, "ospo", epochs=30, lr=2e-2, validation_fraction=0.25,
+              patience=3, warm_start_epochs="auto", refit=True)
+    assert len(res.val_rows_) == 0 and len(res.train_rows_) == 400
+    second = res.history_[len(first.history_):]
+    assert [h["epoch"] for h in res.history_[:len(first.history_)]] == \
+        [h["epoch"] for h in first.history_]
+    warm_kept = max(h["epoch"] for h in first.history_ if h["phase"] == "warm"
+                    and h["val_loss"] == min(g["val_loss"] for g in first.history_
+                                             if g["phase"] == "warm"))
+    assert sum(h["phase"] == "warm" for h in second) == warm_kept
+    assert len(second) == first.best_epoch_ - sum(h["phase"] == "warm" for h in first.history_) \
+        + warm_kept

@@ -216,7 +216,7 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         weight_decay=0.0, optimizer="adam", warm_start_epochs=None, link=None,
         refresh_every="epoch", validation_fraction=0.0, patience=None, restore_best=True,
         device="cpu", dtype=torch.float32, seed=0, progress=False,
-        reference=None, orthogonal=True, criterion="loss") -> NeuralFit:
+        reference=None, orthogonal=True, criterion="loss", refit=False) -> NeuralFit:
     """Train ``module`` on a preference table with DPO, RSPO, PSPO or OSPO.
 
     Parameters
@@ -265,6 +265,10 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         Held-out criterion: the learner's own loss (module docstring), or the
         link-free concordance ``P(m_i + m_j > 0)`` of the signed margins
         ``m = (2z - 1) t`` over pairs of held-out pairs (higher is better).
+    refit : bool, default=False
+        After early stopping, retrain from the initial weights on all pairs for the
+        epochs that were kept (warm-up and link phase), so the held-out pairs also
+        train.  ``history_`` then holds both runs; ``fit_seconds_`` both.
     orthogonal : bool, default=True
         OSPO only: add the orthogonal correction (False: the leave-one-out kernel
         log-loss alone, a Klein-Spady type likelihood).
@@ -288,6 +292,8 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
     start = time.perf_counter()
     device = torch.device(device)
     module.to(device=device, dtype=dtype)
+    link_template = copy.deepcopy(link)
+    initial_state = copy.deepcopy(module.state_dict()) if refit else None
     data = _Data(table, device, dtype)
     gen = torch.Generator().manual_seed(int(seed))
     perm = torch.randperm(data.n, generator=gen)
@@ -412,17 +418,34 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         return best_epoch
 
     if warm == "auto":
-        best_epoch = run_phase("warm", epochs, True)
+        warm_kept = run_phase("warm", epochs, True)
         main_epochs = max(epochs - counters["epoch"], 1)
     else:
-        best_epoch = run_phase("warm", min(warm, epochs), warm >= epochs)
+        warm_kept = run_phase("warm", min(warm, epochs), warm >= epochs)
         main_epochs = epochs - counters["epoch"]
+    warm_run = counters["epoch"]
+    best_epoch = warm_kept
     if main_epochs > 0:
         best_epoch = run_phase("main", main_epochs, True)
     epoch = counters["epoch"]
     steps = counters["steps"]
     if progress:
         print(file=sys.stderr)
+    if refit and n_val:
+        # the same schedule on all pairs: the kept warm-up epochs, then the kept link epochs
+        main_kept = best_epoch - warm_run if main_epochs > 0 else 0
+        module.load_state_dict(initial_state)
+        again = fit(module, table, learner, epochs=max(warm_kept + main_kept, 1),
+                    batch_size=batch_size,
+                    lr=lr, weight_decay=weight_decay, optimizer=optimizer,
+                    warm_start_epochs=warm_kept, link=copy.deepcopy(link_template),
+                    refresh_every=refresh_every, device=device, dtype=dtype, seed=seed,
+                    progress=progress, reference=reference, orthogonal=orthogonal,
+                    criterion=criterion_name)
+        again.history_ = history + again.history_
+        again.fit_seconds_ = time.perf_counter() - start
+        again.val_rows_ = np.zeros(0, dtype=np.int64)
+        return again
     sign = 1.0
     if learner in ("pspo", "ospo"):
         t_all = _all_margins(module, data, train_rows)
