@@ -167,8 +167,6 @@ def _fit_args(preset, learner, overrides):
 
 
 def run_one(seed, n, s, tau, kappas, methods, preset, overrides, device="cpu"):
-    import torch
-
     from semiparam.policy import reward_at_budget
     from semiparam.torch import fit, module_policy
 
