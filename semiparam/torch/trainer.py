@@ -199,10 +199,12 @@ def _validate(module, table, learner, epochs, batch_size, lr, weight_decay,
     _check_int("warm_start_epochs", warm_start_epochs, 0, none_ok=True)
     if refresh_every != "epoch":
         _check_int("refresh_every", refresh_every, 1)
-    for name, value, low in (("lr", lr, 0.0), ("weight_decay", weight_decay, -1e-300)):
+    for name, value, ok in (("lr", lr, lambda v: v > 0), ("weight_decay", weight_decay,
+                                                          lambda v: v >= 0)):
         if isinstance(value, bool) or not isinstance(value, Real) or not (
-                math.isfinite(value) and value > low):
-            raise ValueError(f"{name} must be a finite number > {max(low, 0)}; got {value!r}.")
+                math.isfinite(value) and ok(value)):
+            bound = "> 0" if name == "lr" else ">= 0"
+            raise ValueError(f"{name} must be a finite number {bound}; got {value!r}.")
     if isinstance(validation_fraction, bool) or not isinstance(validation_fraction, Real) \
             or not 0 <= validation_fraction < 1:
         raise ValueError(f"validation_fraction must lie in [0, 1); got {validation_fraction!r}.")
