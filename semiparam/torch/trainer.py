@@ -96,8 +96,10 @@ class NeuralFit:
 
     def margins(self, table) -> np.ndarray:
         """Margins of the trained network on the pairs of ``table`` (float64)."""
-        data = _Data(table, *_module_device(self.module_))
-        return _all_margins(self.module_, data, torch.arange(data.n)).cpu().double().numpy()
+        device, dtype = _module_device(self.module_)
+        data = _Data(table, device, dtype)
+        rows = torch.arange(data.n, device=device)
+        return _all_margins(self.module_, data, rows).cpu().double().numpy()
 
 
 class _PerContextReference:
