@@ -194,6 +194,31 @@ def run_one(seed, n, s, tau, kappas, methods, preset, overrides, device="cpu"):
     return rows
 
 
+def timing(seeds, n, s, tau, presets, methods):
+    """Per-fit CPU seconds (``time.process_time``) of each preset, interleaved per seed so
+    that every preset runs under the same machine load."""
+    from semiparam.torch import fit
+
+    cpu = {(p, m): [] for p in presets for m in methods}
+    for seed in seeds:
+        _, table, X, _, start = simulate(seed, n, s, tau)
+        for method in methods:
+            for preset in presets:
+                student = mlp(X.shape[1], table.n_actions)
+                student.load_state_dict(start)
+                c0 = time.process_time()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fit(student, table, method, seed=seed, **_fit_args(preset, method, {}))
+                cpu[preset, method].append(time.process_time() - c0)
+    print(f"\nper-fit CPU seconds (process time, one thread), s = {s}, seeds "
+          f"{seeds[0]}-{seeds[-1]}: median (mean)")
+    for preset in presets:
+        print(f"{preset:>10}: " + "  ".join(
+            f"{m} {np.median(cpu[preset, m]):.2f} ({np.mean(cpu[preset, m]):.2f})"
+            for m in methods))
+
+
 def summarize(rows, out=sys.stdout):
     """Mean reward per (s, kappa, method) and the paired z against DPO."""
     import pandas as pd
@@ -233,6 +258,8 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None)
     ap.add_argument("--quick", action="store_true", help="2 seeds, s = 1.5, n = 400")
+    ap.add_argument("--timing", action="store_true",
+                    help="only time the fits of every preset, interleaved (CPU seconds)")
     args = ap.parse_args(argv)
 
     import torch
@@ -250,6 +277,11 @@ def main(argv=None):
         key, value = item.split("=", 1)
         learner, name = key.split(".", 1)
         overrides.setdefault(learner, {})[name] = eval(value, {"__builtins__": {}}, {"dict": dict})
+    if args.timing:
+        learners = [m for m in methods if m != "oracle"]
+        run_one(10_000, 200, 0.0, args.tau, kappas[:1], learners, "ours", {}, args.device)
+        timing(seeds, n, s_values[0], args.tau, sorted(PRESETS), learners)
+        return
     # one untimed warm-up fit: first-call costs of torch and numba stay out of fit_seconds
     run_one(10_000, 200, 0.0, args.tau, kappas[:1], [m for m in methods if m != "oracle"],
             args.preset, overrides, args.device)
