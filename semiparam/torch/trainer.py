@@ -16,7 +16,11 @@ every ``refresh_every`` steps).  With ``validation_fraction > 0`` a held-out spl
 (drawn with the seed) is scored after every epoch by the learner's own criterion -- the
 log-loss for DPO, the ranking loss for RSPO, the log-loss under the current link
 (refreshed on the training split only) for PSPO and OSPO -- and training stops after
-``patience`` epochs without improvement, restoring the best epoch's weights.
+``patience`` epochs without improvement, restoring the best epoch's weights;
+``refit=True`` then retrains from the initial weights on all pairs for the epochs kept.
+``warm_start_epochs="auto"`` runs the DPO warm-up itself to its early stop first.  In the
+reference synthetic study (docs/torch.md) early stopping is what helps every learner;
+the link phase then adds little.
 
 Determinism: shuffling and the split use a private :class:`torch.Generator` seeded by
 ``seed``; on the CPU the result is a deterministic function of the module's initial
