@@ -8,6 +8,8 @@ Estimated links share one small interface: ``fit(v, z, sample_weight=None)``,
 ``IsotonicLink``          isotonic regression (PAVA, scikit-learn's), increasing
 ``SieveLink``             monotone spline sieve fitted by maximum likelihood
 ``LINKS``/``get_link``    parametric families (logistic, probit, cloglog, ...)
+``kernel_sums``           (leave-one-out) kernel sums on a scalar index, and
+``kernel_sums_at``        at query points; ``KERNELS`` the kernel registry
 ========================  =========================================================
 """
 
@@ -15,7 +17,8 @@ import importlib
 
 from .families import LINKS, get_link
 
-_HOMES = {"KernelLink": "kernel", "IsotonicLink": "isotonic", "SieveLink": "sieve"}
+_HOMES = {"KernelLink": "kernel", "IsotonicLink": "isotonic", "SieveLink": "sieve",
+          "KERNELS": "kernel", "kernel_sums": "kernel", "kernel_sums_at": "kernel"}
 
 __all__ = sorted(["LINKS", "get_link", *_HOMES])
 

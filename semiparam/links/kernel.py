@@ -31,9 +31,11 @@ import numbers
 import numpy as np
 
 from .. import _kernels
+from .._kernels import KERNELS, kernel_sums, kernel_sums_at  # public re-exports (semiparam.torch)
 from ._base import BaseLink
 
-__all__ = ["KernelLink", "KERNEL_NAMES", "rule_of_thumb_bandwidth"]
+__all__ = ["KernelLink", "KERNEL_NAMES", "rule_of_thumb_bandwidth", "KERNELS", "kernel_sums",
+           "kernel_sums_at"]
 
 #: kernel names accepted (the registry of :mod:`semiparam._kernels`)
 KERNEL_NAMES = ("epanechnikov", "biweight", "triweight", "gaussian")
