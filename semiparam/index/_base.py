@@ -97,6 +97,36 @@ class _SingleIndexMixin:
         check_is_fitted(self, "result_")
         return self.result_.summary(alpha)
 
+    # -- delegating hooks (results, marginal effects, plots, formulas) ----------------
+    def _fit_recorded(self, X, target, w):
+        """``_fit``, then keep the training data and the fit's warnings on ``result_``
+        (:func:`semiparam.index.results.record_fit`)."""
+        from .results import record_fit
+
+        record_fit(self, X, target, w)
+
+    def marginal_effects(self, X=None, y=None, *, at="overall", method="dydx", **kwargs):
+        """Marginal effects with standard errors; see
+        :func:`semiparam.index.margins.marginal_effects`."""
+        from .margins import marginal_effects
+
+        return marginal_effects(self, X, y, at=at, method=method, **kwargs)
+
+    def plot_link(self, ax=None, *, ci=True, rug=True, **kwargs):
+        """Plot the fitted link with a pointwise band and a rug of the index; see
+        :func:`semiparam.index.plotting.plot_link`."""
+        from .plotting import plot_link
+
+        return plot_link(self, ax=ax, ci=ci, rug=rug, **kwargs)
+
+    @classmethod
+    def from_formula(cls, formula, data, *, sample_weight=None, **params):
+        """Fit ``cls(**params)`` on ``formula`` (``"y ~ x1 + C(g) + np.log(x2)"``) and
+        ``data``; see :func:`semiparam.index.formula.from_formula`."""
+        from .formula import from_formula
+
+        return from_formula(cls, formula, data, sample_weight=sample_weight, **params)
+
 
 class BaseIndexClassifier(_SingleIndexMixin, ClassifierMixin, BaseEstimator, ABC):
     """Base class: scikit-learn binary classifier with a single linear index."""
@@ -124,7 +154,7 @@ class BaseIndexClassifier(_SingleIndexMixin, ClassifierMixin, BaseEstimator, ABC
                 "both classes."
             )
         self._check_rows(X, w)
-        self._fit(X, z, w)
+        self._fit_recorded(X, z, w)
         return self
 
     def _validate_Xy(self, X, y):
@@ -200,7 +230,7 @@ class BaseIndexRegressor(_SingleIndexMixin, RegressorMixin, BaseEstimator, ABC):
             raise ValueError(
                 "y is constant (among rows with positive weight); there is no index to estimate."
             )
-        self._fit(X, y, w)
+        self._fit_recorded(X, y, w)
         return self
 
     @abstractmethod
