@@ -318,9 +318,17 @@ def record_fit(est, X, target, w):
         if df is not None:
             changes["df_model"] = df
     if getattr(est, "bandwidth_sd_", None) is not None and "Bandwidth" in res.info:
-        info = dict(res.info)
-        info["Bandwidth"] = f"{est.bandwidth_:.4g} (index units)"
-        info["Bandwidth (sd)"] = f"{est.bandwidth_sd_:.4g} (index sd; bandwidth= unit)"
+        info = {}
+        for k, v in res.info.items():
+            if k == "Bandwidth":
+                info["Bandwidth (index)"] = float(est.bandwidth_)
+                info["Bandwidth (sd)"] = float(est.bandwidth_sd_)
+            else:
+                info[k] = v
         changes["info"] = info
+        changes["notes"] = tuple(changes.get("notes", res.notes)) + (
+            "Bandwidth (index) is bandwidth_, in units of the normalised index; Bandwidth "
+            "(sd) is bandwidth_sd_, in standard deviations of the index, the unit of the "
+            "bandwidth= parameter: bandwidth=est.bandwidth_sd_ refits at this bandwidth.",)
     if changes:
         est.result_ = dataclasses.replace(res, **changes)
