@@ -15,8 +15,14 @@ link of the normalised index absorbs the scale.
 
 Which derivative
 ----------------
-``g'`` must be a smooth, consistent estimate.  Kernel links (Klein–Spady, Ichimura)
-and spline sieves have one.  The isotonic fit is a step function whose interpolated
+``g'`` must be a smooth, consistent estimate with little smoothing bias, because the
+bias of an average derivative does not shrink with its standard error.  Spline sieves
+have one.  For kernel links (Klein–Spady, Ichimura) the derivative of the
+Nadaraya–Watson ratio at the cross-validated bandwidth understates ``E g'(v)`` by a few
+per cent (about 0.75 standard errors at n = 2000 on a cloglog design, even at the true
+direction); the effects use the local-linear slope at the same bandwidth instead
+(:meth:`~semiparam.links.KernelLink.local_slope`: no design bias, boundary-adaptive;
+-0.3% on the same design).  The isotonic fit is a step function whose interpolated
 slope is zero on flat blocks and huge across jumps; averaging it is not an estimate of
 ``E g'(v)`` (on ``statsmodels.datasets.fair`` it gave -0.463 for ``rate_marriage``
 against statsmodels Logit's -0.130).  For isotonic links the effects use the
@@ -176,17 +182,35 @@ def _with_column(P, j, value):
 
 
 # --------------------------------------------------------------------------- links
+class _LocalSlope:
+    """A kernel link whose derivative is its local-linear slope (module docstring)."""
+
+    def __init__(self, link):
+        self.link = link
+        self.bandwidth_ = link.bandwidth_
+
+    def __call__(self, v):
+        return self.link(v)
+
+    def derivative(self, v):
+        return self.link.local_slope(v)
+
+
 def effect_link(estimator, v=None, z=None, w=None):
     """The link whose values and derivative the marginal effects use.
 
-    The fitted ``link_`` when it has a smooth derivative (kernel, sieve, parametric);
-    for an isotonic link, the kernel-smoothed isotonic fit (module docstring) refitted
-    on the training index ``v`` with the estimator's bandwidth.
+    The fitted ``link_`` for sieve and parametric links; for a kernel link, ``link_``
+    with its local-linear slope as the derivative (:meth:`KernelLink.local_slope`); for
+    an isotonic link, the kernel-smoothed isotonic fit (module docstring) refitted on the
+    training index ``v`` with the estimator's bandwidth.
     """
     check_is_fitted(estimator, "link_")
     link = estimator.link_
     from ..links.isotonic import IsotonicLink
+    from ..links.kernel import KernelLink
 
+    if isinstance(link, KernelLink):
+        return _LocalSlope(link)
     if isinstance(link, IsotonicLink) and link.interpolation != "smooth":
         if v is None:
             v, z, w = _training_index(estimator)
@@ -201,6 +225,10 @@ def _link_refitter(link):
     from ..links.kernel import KernelLink
     from ..links.sieve import SieveLink
 
+    if isinstance(link, _LocalSlope):
+        base = link.link
+        return lambda v, z, w: _LocalSlope(KernelLink(
+            kernel=base.kernel_, bandwidth=base.bandwidth_).fit(v, z, sample_weight=w))
     if isinstance(link, KernelLink):
         return lambda v, z, w: KernelLink(kernel=link.kernel_, bandwidth=link.bandwidth_).fit(
             v, z, sample_weight=w)

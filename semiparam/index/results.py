@@ -108,7 +108,7 @@ class IndexResult(_SummaryStr):
         p.setflags(write=False)
         object.__setattr__(self, "_params", p)
         object.__setattr__(self, "names", names)
-        object.__setattr__(self, "params", pd.Series(p, index=list(names), copy=True))
+        object.__setattr__(self, "params", pd.Series(p, index=list(names), copy=False))
         if self.cov is not None:
             c = np.array(self.cov, dtype=float)
             c = 0.5 * (c + c.T)
