@@ -28,6 +28,7 @@ from .._validation import (
     check_sample_weight,
     validate_params,
 )
+from .results import record_fit, recorded_warnings
 
 __all__ = [
     "BaseIndexClassifier",
@@ -97,14 +98,7 @@ class _SingleIndexMixin:
         check_is_fitted(self, "result_")
         return self.result_.summary(alpha)
 
-    # -- delegating hooks (results, marginal effects, plots, formulas) ----------------
-    def _fit_recorded(self, X, target, w):
-        """``_fit``, then keep the training data and the fit's warnings on ``result_``
-        (:func:`semiparam.index.results.record_fit`)."""
-        from .results import record_fit
-
-        record_fit(self, X, target, w)
-
+    # -- delegating hooks (marginal effects, plots, formulas) -------------------------
     def marginal_effects(self, X=None, y=None, *, at="overall", method="dydx", **kwargs):
         """Marginal effects with standard errors; see
         :func:`semiparam.index.margins.marginal_effects`."""
@@ -154,7 +148,11 @@ class BaseIndexClassifier(_SingleIndexMixin, ClassifierMixin, BaseEstimator, ABC
                 "both classes."
             )
         self._check_rows(X, w)
-        self._fit_recorded(X, z, w)
+        # ``_fit`` runs in this frame so that its warnings' stacklevels still point at
+        # the caller of ``fit``; they are recorded, re-issued and listed on ``result_``
+        with recorded_warnings() as caught:
+            self._fit(X, z, w)
+        record_fit(self, X, z, w, caught)
         return self
 
     def _validate_Xy(self, X, y):
@@ -230,7 +228,9 @@ class BaseIndexRegressor(_SingleIndexMixin, RegressorMixin, BaseEstimator, ABC):
             raise ValueError(
                 "y is constant (among rows with positive weight); there is no index to estimate."
             )
-        self._fit_recorded(X, y, w)
+        with recorded_warnings() as caught:  # as in BaseIndexClassifier.fit
+            self._fit(X, y, w)
+        record_fit(self, X, y, w, caught)
         return self
 
     @abstractmethod

@@ -25,6 +25,7 @@ during the fit, with ``llnull``, on ``result_``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import warnings
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["IndexResult", "record_fit"]
+__all__ = ["IndexResult", "record_fit", "recorded_warnings"]
 
 
 class _SummaryStr:
@@ -282,20 +283,45 @@ def _df_model(est):
     return None
 
 
-def record_fit(est, X, target, w):
-    """Run ``est._fit(X, target, w)``; keep the data and the fit's warnings on ``result_``.
+def _modules_by_file():
+    """Loaded modules by source file: a re-issued warning keeps its module name (which
+    ``filterwarnings`` patterns match) and its once-per-location registry."""
+    import sys
 
-    Warnings are recorded and re-issued unchanged (category, message, origin), so the
-    caller's filters apply as before; the summary lists them.  Sets
+    out = {}
+    for mod in list(sys.modules.values()):
+        f = getattr(mod, "__file__", None)
+        if f:
+            out.setdefault(f, mod)
+    return out
+
+
+@contextlib.contextmanager
+def recorded_warnings():
+    """Record every warning raised inside the block (re-issued by :func:`record_fit`)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
+
+
+def record_fit(est, X, target, w, caught=()):
+    """Keep the training data and the fit's warnings on ``est.result_``.
+
+    ``caught``: the warnings recorded around ``est._fit`` (:func:`recorded_warnings`).
+    They are re-issued unchanged (category, message, origin, module, once-per-location
+    registry), so the caller's filters apply as before; the summary lists them.  Sets
     ``bandwidth_sd_`` (the bandwidth in standard deviations of the fitted index, the
     unit of the ``bandwidth=`` parameter of the kernel estimators) where the estimator
     takes a ``bandwidth`` parameter and reports ``bandwidth_`` in index units.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        est._fit(X, target, w)
-    for m in caught:
-        warnings.warn_explicit(m.message, m.category, m.filename, m.lineno, source=m.source)
+    if caught:
+        modules = _modules_by_file()
+        for m in caught:
+            mod = modules.get(m.filename)
+            registry = None if mod is None else mod.__dict__.setdefault("__warningregistry__", {})
+            warnings.warn_explicit(m.message, m.category, m.filename, m.lineno,
+                                   module=None if mod is None else mod.__name__,
+                                   registry=registry, source=m.source)
     est._train_data = (X, np.asarray(target, dtype=float), w)
     if "bandwidth" in est.get_params() and hasattr(est, "bandwidth_") \
             and not hasattr(est, "bandwidth_factor"):
