@@ -157,8 +157,7 @@ def _assemble(coef, P, val, der, vals01, method, weights):
         eff = eff * P
     elif method == "eydx":
         eff = eff / val[:, None]
-    eff = np.array(eff, dtype=complex if np.iscomplexobj(eff) or any(
-        np.iscomplexobj(a) for pair in vals01.values() for a in pair) else float)
+    eff = np.array(eff, dtype=np.result_type(eff, *(a for pair in vals01.values() for a in pair)))
     for j, (v0, v1) in vals01.items():
         eff[:, j] = (np.log(v1) - np.log(v0)) if method.startswith("ey") else v1 - v0
     return weights @ eff
@@ -339,7 +338,8 @@ class _Semiparametric:
         g = np.asarray(self.link(v), dtype=float)
         g1 = np.asarray(self.link.derivative(v), dtype=float)
         s = self.step
-        g2 = (np.asarray(self.link.derivative(v + s)) - np.asarray(self.link.derivative(v - s))) / (2 * s)
+        d = self.link.derivative
+        g2 = (np.asarray(d(v + s)) - np.asarray(d(v - s))) / (2 * s)
         mu, dmu = self._mu(v, Q)
         R = Q - mu
         return {"g": g, "g1": g1, "dval": g1[:, None] * R,
@@ -360,8 +360,8 @@ class _Semiparametric:
     def effects_with_link(self, link):
         """Effects at the fitted direction with another fitted link (no linearisation)."""
         b = self.beta
-        vals01 = {j: (link(_with_column(self.P, j, 0.0) @ b), link(_with_column(self.P, j, 1.0) @ b))
-                  for j in self.dummies}
+        vals01 = {j: (link(_with_column(self.P, j, 0.0) @ b),
+                      link(_with_column(self.P, j, 1.0) @ b)) for j in self.dummies}
         v = self.P @ b
         return _assemble(b, self.P, np.asarray(link(v), dtype=float),
                          np.asarray(link.derivative(v), dtype=float), vals01, self.method,

@@ -150,7 +150,9 @@ def plot_link(est, ax=None, *, ci=True, rug=True, alpha=0.05, n_bootstrap=200, g
         ax.fill_between(grid, lo, hi, color=line.get_color(), alpha=0.2, lw=0,
                         label=band_label)
     if rug:
-        r = v if v.size <= _RUG_MAX else np.sort(v)[np.linspace(0, v.size - 1, _RUG_MAX).astype(int)]
+        r = np.sort(v)
+        if r.size > _RUG_MAX:
+            r = r[np.linspace(0, r.size - 1, _RUG_MAX).astype(int)]
         ax.plot(r, np.zeros_like(r), "|", color=line.get_color(), alpha=0.3, ms=10,
                 transform=ax.get_xaxis_transform())
     ax.set_xlabel("index  x'coef")
