@@ -164,6 +164,11 @@ def compare_links(estimators, ax=None, *, names=None, truth=None, grid=None, ci=
                   rug=False, **kwargs):
     """Overlay the fitted links of several estimators (optionally with the true link).
 
+    Each link is drawn against its own estimator's index ``X @ coef_``: the curves are
+    comparable when the (unit-normalised) directions nearly agree, as in simulations
+    with centred regressors.  With regressors of large mean a small change of direction
+    shifts the whole index, and so the curve, sideways.
+
     Parameters
     ----------
     estimators : sequence or dict of fitted index estimators
