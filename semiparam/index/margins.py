@@ -469,7 +469,9 @@ def marginal_effects(estimator, X=None, y=None, *, at="overall", method="dydx", 
     -------
     DataFrame
         Indexed by feature; columns ``effect``, ``std_err``, ``z``, ``pvalue``,
-        ``ci_low``, ``ci_high``.  ``attrs`` holds ``at``, ``method``, ``dummy``, ``se``
+        ``ci_low``, ``ci_high``.  An estimator fitted without a covariance
+        (``cov_type=None``, or ``PairwiseRankingClassifier`` without a bootstrap) has
+        NaN delta-method standard errors; ``se="bootstrap"`` gives them.  ``attrs`` holds ``at``, ``method``, ``dummy``, ``se``
         and the effects' covariance matrix (``"cov"``).
     """
     check_is_fitted(estimator, ("coef_", "link_"))
