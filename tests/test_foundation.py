@@ -112,7 +112,7 @@ def test_results_object_matches_statsmodels_wald():
     assert "Logit Results" in text and "bandwidth" in text and "[0.025" in text
     assert "<table" in res._repr_html_() and str(res) == text
     with pytest.raises(ValueError):
-        res.params[0] = 1.0  # immutable
+        res.params.iloc[0] = 1.0  # immutable
     with pytest.raises(Exception):
         res.nobs = 3
     with pytest.raises(ValueError, match="alpha"):
@@ -122,7 +122,7 @@ def test_results_object_matches_statsmodels_wald():
 def test_results_without_covariance_and_fixed_coefficient():
     res = IndexResult(params=[1.0, 0.5], cov=np.diag([0.0, 0.01]), names=("a", "b"), nobs=10,
                       model="M", normalize="first", converged=False)
-    assert res.std_errors[0] == 0 and np.isnan(res.tvalues[0])
+    assert res.std_errors[0] == 0 and np.isnan(res.tvalues.iloc[0])
     text = res.summary().as_text()
     assert "(fixed)" in text and "did not converge" in text
     res2 = IndexResult(params=[1.0, 0.5], cov=None, names=("a", "b"), nobs=10, model="M")

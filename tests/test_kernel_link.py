@@ -135,3 +135,29 @@ def test_gaussian_link_far_from_the_data_follows_the_formula():
     u0, u1 = 0.5001 / 0.01, 0.4999 / 0.01
     expect = 1.0 / (1.0 + np.exp(-0.5 * (u0**2 - u1**2)))
     assert link2(np.array([0.5001]))[0] == pytest.approx(expect, rel=1e-10)
+
+
+@pytest.mark.parametrize("kernel", ["epanechnikov", "gaussian"])
+def test_local_slope_is_the_local_linear_slope(kernel):
+    """``local_slope`` equals a dense weighted least-squares line per query point, is
+    exact for a linear mean, and falls back to ``derivative`` where no points lie."""
+    rng = np.random.default_rng(3)
+    v = 2.0 * rng.standard_normal(800) + 5.0
+    w = rng.uniform(0.5, 2.0, 800)
+    z = 0.3 * v + np.sin(v) + 0.1 * rng.standard_normal(800)
+    link = KernelLink(kernel=kernel, bandwidth=0.4).fit(v, z, sample_weight=w)
+    q = np.linspace(1.0, 9.0, 9)
+    D = v[None, :] - q[:, None]
+    u = D / 0.4
+    K = np.where(np.abs(u) < 1, 0.75 * (1 - u**2), 0.0) if kernel == "epanechnikov" \
+        else np.exp(-0.5 * u**2)
+    K = K * w
+    m0, m1, m2 = K.sum(1), (K * D).sum(1), (K * D * D).sum(1)
+    t0, t1 = (K * z).sum(1), (K * D * z).sum(1)
+    np.testing.assert_allclose(link.local_slope(q), (m0 * t1 - m1 * t0) / (m0 * m2 - m1**2),
+                               rtol=1e-8, atol=1e-10)
+    line = KernelLink(kernel=kernel, bandwidth=0.4).fit(v, 2.0 - 0.7 * v)
+    np.testing.assert_allclose(line.local_slope(q), -0.7, rtol=1e-8)
+    if kernel == "epanechnikov":
+        far = np.array([-40.0, 60.0])
+        np.testing.assert_array_equal(link.local_slope(far), link.derivative(far))

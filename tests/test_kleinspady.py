@@ -193,7 +193,7 @@ def test_efficient_covariance_structure():
     np.testing.assert_allclose(res.cov @ est.coef_, 0.0, atol=1e-10)  # unit norm: tangent
     assert np.all(res.std_errors > 0)
     ci = res.conf_int(0.05)
-    assert np.all(ci[:, 0] < est.coef_) and np.all(est.coef_ < ci[:, 1])
+    assert np.all(ci["lower"] < est.coef_) and np.all(est.coef_ < ci["upper"])
     first = KleinSpadyClassifier(normalize="first").fit(X, y)
     assert first.coef_[0] == 1.0 and first.result_.std_errors[0] == 0.0
     assert "(fixed)" in first.summary().as_text()
@@ -212,7 +212,7 @@ def test_bootstrap_reproducible_and_sane():
     assert a.bootstrap_replicates_.shape == (12, 2)
     assert np.all(a.result_.std_errors > 0) and np.all(a.result_.std_errors < 0.5)
     assert a.result_.cov_type == "bootstrap"
-    assert a.result_.params.flags.writeable is False
+    assert a.result_.params.to_numpy().flags.writeable is False
 
 
 # --------------------------------------------------------------------------- parameters

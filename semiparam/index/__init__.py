@@ -12,7 +12,14 @@
 ``IndexResult``                immutable fitted result with ``summary()``
 ``predictions``                the probability floor and log-odds decision values
 ``separation``                 the separation check every classifier runs
+``marginal_effects``           average / at-point effects with standard errors
+``plot_link``                  a fitted link with its band and a rug of the index
+``compare_links``              several fitted links on one plot
+``from_formula``               fit any estimator from a formula and a DataFrame
 =============================  =====================================================
+
+Every estimator also has the methods ``marginal_effects()``, ``plot_link()`` and the
+class method ``from_formula()``.
 
 Classes are imported on first use so that ``import semiparam.index`` stays cheap.
 """
@@ -29,6 +36,10 @@ _HOMES = {
     "PairwiseRankingClassifier": "ranking",
     "compare": "_compare",
     "IndexResult": "results",
+    "marginal_effects": "margins",
+    "plot_link": "plotting",
+    "compare_links": "plotting",
+    "from_formula": "formula",
 }
 
 __all__ = sorted(_HOMES)

@@ -35,6 +35,7 @@ from .._validation import (
 )
 from ..exceptions import InferenceWarning, warn
 from .predictions import floor_probability, log_odds
+from .results import record_fit, recorded_warnings
 
 __all__ = [
     "BaseIndexClassifier",
@@ -112,6 +113,29 @@ class _SingleIndexMixin:
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return X @ self.coef_
 
+    # -- delegating hooks (marginal effects, plots, formulas) -------------------------
+    def marginal_effects(self, X=None, y=None, *, at="overall", method="dydx", **kwargs):
+        """Marginal effects with standard errors; see
+        :func:`semiparam.index.margins.marginal_effects`."""
+        from .margins import marginal_effects
+
+        return marginal_effects(self, X, y, at=at, method=method, **kwargs)
+
+    def plot_link(self, ax=None, *, ci=True, rug=True, **kwargs):
+        """Plot the fitted link with a pointwise band and a rug of the index; see
+        :func:`semiparam.index.plotting.plot_link`."""
+        from .plotting import plot_link
+
+        return plot_link(self, ax=ax, ci=ci, rug=rug, **kwargs)
+
+    @classmethod
+    def from_formula(cls, formula, data, *, sample_weight=None, **params):
+        """Fit ``cls(**params)`` on ``formula`` (``"y ~ x1 + C(g) + np.log(x2)"``) and
+        ``data``; see :func:`semiparam.index.formula.from_formula`."""
+        from .formula import from_formula
+
+        return from_formula(cls, formula, data, sample_weight=sample_weight, **params)
+
 
 class BaseIndexClassifier(_SingleIndexMixin, ClassifierMixin, BaseEstimator, ABC):
     """Base class: scikit-learn binary classifier with a single linear index."""
@@ -139,8 +163,12 @@ class BaseIndexClassifier(_SingleIndexMixin, ClassifierMixin, BaseEstimator, ABC
                 "both classes."
             )
         self._check_rows(X, w)
-        self._fit(X, z, w)
-        self._check_inference(z, w)
+        # ``_fit`` runs in this frame so that its warnings' stacklevels still point at
+        # the caller of ``fit``; they are recorded, re-issued and listed on ``result_``
+        with recorded_warnings() as caught:
+            self._fit(X, z, w)
+            self._check_inference(z, w)
+        record_fit(self, X, z, w, caught)
         return self
 
     def _check_inference(self, z, w):
@@ -241,7 +269,9 @@ class BaseIndexRegressor(_SingleIndexMixin, RegressorMixin, BaseEstimator, ABC):
             raise ValueError(
                 "y is constant (among rows with positive weight); there is no index to estimate."
             )
-        self._fit(X, y, w)
+        with recorded_warnings() as caught:  # as in BaseIndexClassifier.fit
+            self._fit(X, y, w)
+        record_fit(self, X, y, w, caught)
         return self
 
     @abstractmethod

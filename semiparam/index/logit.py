@@ -336,6 +336,17 @@ RAISE_CONSEQUENCE = ("the unpenalised estimate does not exist (its norm diverges
 class LogitIndexClassifier(BaseIndexClassifier):
     """Logistic regression of ``z`` on ``X``, without an intercept by default.
 
+    .. warning::
+
+       **No intercept by default** (``fit_intercept=False``): the model is
+       ``sigmoid(x'b)``, the right one for preference data (difference designs) but not
+       the classical logit.  Its slopes differ from statsmodels' ``Logit`` with a
+       constant (``sm.add_constant(X)``) and from scikit-learn's
+       ``LogisticRegression``, which fit one by default (on
+       ``statsmodels.datasets.fair``, ``age`` gets +0.027 here against statsmodels'
+       -0.072).  Pass ``fit_intercept=True`` to compare with them; the summary says
+       which model was fitted.
+
     The parametric benchmark of the single-index family and the engine of DPO:
     ``P(z = 1 | x) = sigmoid(x'b + b0)``, ``b0 = 0`` unless ``fit_intercept=True``.
     Fitted by Newton's method; unpenalised it equals statsmodels' ``Logit`` and
@@ -486,8 +497,7 @@ class LogitIndexClassifier(BaseIndexClassifier):
         J = normalization_jacobian(self.coef_raw_, self.normalize)
         cov = J @ self.cov_raw_[:d, :d] @ J.T
         info = {"Scale": self.scale_}
-        if self.fit_intercept:
-            info["Intercept"] = self.intercept_
+        info["Intercept"] = self.intercept_ if self.fit_intercept else "none (fit_intercept=False)"
         if self.separated_ is not None:
             info["Separated"] = "yes (ridge fit)" if self.separated_ else "no"
         if alpha > 0:
@@ -498,4 +508,8 @@ class LogitIndexClassifier(BaseIndexClassifier):
             converged=self.converged_,
             cov_type="fisher" if alpha == 0 else "fisher (ridge sandwich)", info=info,
             link_estimated=False,
+            notes=() if self.fit_intercept else (
+                "NO INTERCEPT: fit_intercept=False fits sigmoid(x'b) without a constant, "
+                "unlike statsmodels Logit(y, add_constant(X)) and scikit-learn's "
+                "LogisticRegression; pass fit_intercept=True to compare with them.",),
         )

@@ -90,13 +90,19 @@ class Frontier:
     reward: np.ndarray
     divergence_name: str = "kl"
 
-    def plot(self, ax=None, **kwargs):
-        """Plot reward against divergence (matplotlib imported only here)."""
+    def plot(self, ax=None, *, budget=None, **kwargs):
+        """Plot reward against divergence (matplotlib imported only here).
+
+        ``budget``: a divergence budget ``kappa`` to mark with a dotted vertical line.
+        Other keyword arguments go to ``ax.plot``.  Returns the Axes.
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
             _, ax = plt.subplots()
         ax.plot(self.divergence, self.reward, **kwargs)
+        if budget is not None:
+            ax.axvline(float(budget), color="grey", ls=":", lw=1)
         ax.set_xlabel(f"average {self.divergence_name} divergence to the reference")
         ax.set_ylabel("average true reward")
         return ax
