@@ -229,15 +229,20 @@ def _link_refitter(link):
         return lambda v, z, w: _LocalSlope(KernelLink(
             kernel=base.kernel_, bandwidth=base.bandwidth_).fit(v, z, sample_weight=w))
     if isinstance(link, KernelLink):
-        return lambda v, z, w: KernelLink(kernel=link.kernel_, bandwidth=link.bandwidth_).fit(
-            v, z, sample_weight=w)
+        return lambda v, z, w: KernelLink(
+            kernel=link.kernel_, bandwidth=link.bandwidth_, prior_weight=link.prior_weight,
+            monotone=link.monotone).fit(v, z, sample_weight=w)
     if isinstance(link, IsotonicLink):
         return lambda v, z, w: IsotonicLink(
             clip=link.clip, interpolation="smooth", bandwidth=link.bandwidth_,
-            increasing=link.increasing).fit(v, z, w)
+            increasing=link.increasing, prior_weight=link.prior_weight).fit(v, z, w)
     if isinstance(link, SieveLink):
         template = clone(link).set_params(n_basis=int(link.n_basis_))
-        return lambda v, z, w: clone(template).fit(v, z, sample_weight=w)
+        a = getattr(link, "prior_weight_", None)
+        if a is None:
+            return lambda v, z, w: clone(template).fit(v, z, sample_weight=w)
+        return lambda v, z, w: clone(template).fit(v, z, sample_weight=w).with_prior(
+            v, z, w, a)
     raise TypeError(f"no refit rule for a link of type {type(link).__name__}.")
 
 

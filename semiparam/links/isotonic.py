@@ -413,12 +413,13 @@ class IsotonicLink(BaseLink, BaseEstimator):
         if np.any((z < 0.0) | (z > 1.0)):
             raise ValueError("z must lie in [0, 1] (binary labels or fractions).")
         w = check_sample_weight(sample_weight, v.shape[0])
+        wbar = float(w.mean())  # a pseudo-observation weighs as much as an average row
         pos = w > 0
         if not np.all(pos):
             v, z, w = v[pos], z[pos], w[pos]
         pooled, fu, _ = _isotonic_fit(v, z, w, increasing=bool(self.increasing))
         if self.prior_weight > 0:
-            fu = _shrink_blocks(fu, pooled.wu, self.prior_weight * float(w.mean()),
+            fu = _shrink_blocks(fu, pooled.wu, self.prior_weight * wbar,
                                 float(w @ z) / float(w.sum()), bool(self.increasing))
         self._set_fit(pooled.xu, fu, v, w)
         return self

@@ -178,6 +178,9 @@ class KernelLink(BaseLink):
                 raise ValueError("sample_weight must have the same length as v.")
             if not np.all(np.isfinite(w)) or np.any(w < 0):
                 raise ValueError("sample_weight must be finite and nonnegative.")
+        # a pseudo-observation weighs as much as an average row (zero-weight rows count:
+        # multinomial bootstrap weights then give it the same weight as the fit)
+        self._wbar = float(w.mean())
         keep = w > 0
         if not np.any(keep):
             raise ValueError("sample_weight is zero for every point.")
@@ -194,7 +197,7 @@ class KernelLink(BaseLink):
             raise ValueError(f"prior_weight must be finite and >= 0; got {self.prior_weight!r}.")
         k0 = float(_kernels.kernel_sums_at(np.zeros(1), np.zeros(1), np.ones(1), 1.0,
                                            self.kernel_)[0][0])
-        wbar = float(w.mean())
+        wbar = self._wbar
         self._prior = (a * k0 * wbar * float(w @ z) / float(w.sum()), a * k0 * wbar)
         S0, _ = _kernels.kernel_sums_at(self._v, self._v, self._U, self.bandwidth_, self.kernel_)
         # the self term keeps the denominator positive

@@ -316,15 +316,17 @@ class SieveLink(BaseLink, BaseEstimator):
         v = np.asarray(v, dtype=float).ravel()
         z = np.asarray(z, dtype=float).ravel()
         w = np.ones_like(v) if sample_weight is None else np.asarray(sample_weight, float)
+        unit = 0.75 * float(w.mean())  # K(0) times an average row's weight
         keep = w > 0
         v, z, w = v[keep], z[keep], w[keep]
         order = np.argsort(v, kind="stable")
         sd = float(np.sqrt(np.cov(v, aweights=w))) if v.size > 1 else 1.0
         out = copy.copy(self)
+        out.prior_weight_ = float(prior_weight)
         out._prior = {
             "v": np.ascontiguousarray(v[order]), "w": np.ascontiguousarray(w[order]),
             "h": rule_of_thumb_bandwidth(sd if sd > 0 else 1.0, v.size, "epanechnikov"),
-            "unit": 0.75 * float(w.mean()), "a": float(prior_weight),
+            "unit": unit, "a": float(prior_weight),
             "zbar": float(w @ z) / float(w.sum()),
         }
         return out
