@@ -151,3 +151,13 @@ def test_flat_regression_warns():
     X = rng.standard_normal((300, 2))
     with pytest.warns(FlatLikelihoodWarning):
         IchimuraRegressor(cov_type=None).fit(X, rng.standard_normal(300))
+
+
+def test_regressor_outcome_of_any_magnitude():
+    """y times 1e200 (issue 13: 'v or z contains NaN or infinity') fits the same direction
+    and predicts 1e200 times the same values."""
+    X, y, _ = _sin_data(n=300, seed=1)
+    a = IchimuraRegressor(cov_type=None).fit(X, y)
+    b = IchimuraRegressor(cov_type=None).fit(X, 1e200 * y)
+    np.testing.assert_allclose(b.coef_, a.coef_, atol=1e-10)
+    np.testing.assert_allclose(b.predict(X[:5]) / 1e200, a.predict(X[:5]), rtol=1e-10)

@@ -374,3 +374,10 @@ def test_prediction_link_pseudo_observation():
     eps = 1e-6 * v.std()
     fd = (est.link_(q + eps) - est.link_(q - eps)) / (2 * eps)
     np.testing.assert_allclose(est.link_.derivative(q), fd, rtol=1e-4, atol=1e-7)
+
+
+def test_n_basis_is_bounded_by_the_rows():
+    """n_basis = 1000 on 300 rows ran for minutes (issue 13): now a clear error."""
+    X, y = make_single_index(300, TRUTH, link="cloglog", random_state=0)
+    with pytest.raises(ValueError, match="n_basis=1000 is too large for 300 rows: at most 30"):
+        SieveIndexClassifier(n_basis=1000).fit(X, y)

@@ -184,7 +184,12 @@ class IchimuraRegressor(_IchimuraMixin, BaseIndexRegressor):
 
     def _fit(self, X, y, w):
         sw = w.sum()
-        m = (w @ y) / sw
-        s = float(np.sqrt((w @ (y - m) ** 2) / sw))
-        s = s if s > 0 else 1.0
-        return self._fit_ichimura(X, (y - m) / s, w, (m, s), "Ichimura (regression)")
+        # moments of y / 2^k (exact), so that y of any magnitude (1e200) cannot overflow
+        top = float(np.max(np.abs(y)))
+        a = 2.0 ** np.floor(np.log2(top)) if top > 0 else 1.0
+        y1 = y / a
+        m1 = (w @ y1) / sw
+        s1 = float(np.sqrt((w @ (y1 - m1) ** 2) / sw))
+        s1 = s1 if s1 > 0 else 1.0
+        m, s = m1 * a, s1 * a
+        return self._fit_ichimura(X, (y1 - m1) / s1, w, (m, s), "Ichimura (regression)")

@@ -63,6 +63,9 @@ __all__ = [
     "weighted_quantile",
 ]
 
+#: fewest rows per basis function a user-chosen n_basis may leave
+MIN_ROWS_PER_BASIS = 10
+
 #: ridge on the mean log-likelihood scale; keeps the MLE finite under separation
 RIDGE = 1e-6
 #: bound on |a| and on each c_k / 2 (sigmoid(-30) ~ 1e-13: numerically 0)
@@ -229,6 +232,11 @@ class SieveLink(BaseLink, BaseEstimator):
     def _resolve_n_basis(self, n: int) -> int:
         if self.n_basis is None:
             return default_n_basis(n, self.degree)
+        if self.n_basis > max(self.degree, n // MIN_ROWS_PER_BASIS):
+            raise ValueError(
+                f"n_basis={self.n_basis} is too large for {n} rows: at most "
+                f"{max(self.degree, n // MIN_ROWS_PER_BASIS)} (at least {MIN_ROWS_PER_BASIS} "
+                "rows per basis function; the default grows like n^(1/5)).")
         if self.n_basis < self.degree:
             raise ValueError(
                 f"n_basis must be >= degree (got n_basis={self.n_basis} < "
