@@ -39,6 +39,12 @@ def test_the_guide_has_recipes():
 def test_user_guide_recipes_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # files the recipes write land here
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # the thread-settings recipe sets NUMBA_NUM_THREADS (setdefault) for a fresh process;
+    # here numba is running already and refuses a new value: pin it to the running one
+    # (restored after the test)
+    import numba
+
+    monkeypatch.setenv("NUMBA_NUM_THREADS", str(numba.config.NUMBA_NUM_THREADS))
     namespace: dict = {}
     skipped = []
     for i, code in enumerate(_blocks()):
