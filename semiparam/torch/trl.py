@@ -125,10 +125,10 @@ class SPOConfig(DPOConfig):
         "help": "Keep extra columns (weights) for the collator."})
 
     def __post_init__(self):
-        super().__post_init__()
         if self.learner not in LEARNERS:
             raise ValueError(f"learner must be one of {list(LEARNERS)}; got {self.learner!r}.")
-        if list(self.loss_type) != ["sigmoid"]:
+        loss_type = [self.loss_type] if isinstance(self.loss_type, str) else self.loss_type
+        if list(loss_type) != ["sigmoid"]:
             raise ValueError(
                 f"SPOConfig chooses the loss with learner=; loss_type must stay ['sigmoid'] "
                 f"(got {self.loss_type!r}).")
@@ -145,6 +145,7 @@ class SPOConfig(DPOConfig):
                 raise ValueError(f"{name} must be a positive integer or None; got {v!r}.")
         if self.link_kwargs is not None and not isinstance(self.link_kwargs, dict):
             raise ValueError(f"link_kwargs must be a dict or None; got {self.link_kwargs!r}.")
+        super().__post_init__()
 
 
 def random_orientation(margins, rng):
