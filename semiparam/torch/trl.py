@@ -340,7 +340,14 @@ class SPOTrainer(DPOTrainer):
         t, w = self.pool_margins()
         rng = np.random.default_rng([int(self.args.seed), self.link_refreshes_])
         tt, z, s = random_orientation(t, rng)
-        self.link_.refresh(tt, z, w)
+        # numba's OpenMP threading layer shares libgomp with torch and leaves torch's
+        # intra-op thread count at numba's after a parallel kernel (measured: a tiny-Llama
+        # step 10x slower on a loaded 2-core machine); keep torch's setting.
+        threads = torch.get_num_threads()
+        try:
+            self.link_.refresh(tt, z, w)
+        finally:
+            torch.set_num_threads(threads)
         self._signs = torch.as_tensor(s, dtype=torch.float32)
         self.link_refreshes_ += 1
         probe = torch.zeros(1, dtype=torch.float64, requires_grad=True)
