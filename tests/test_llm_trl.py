@@ -160,3 +160,21 @@ def test_config_validation():
     tr = make_trainer("dpo")
     with pytest.raises(ValueError, match="no link"):
         tr.refresh_link()
+
+
+def test_evaluate_uses_the_fitted_link():
+    """Evaluation: the plain log-loss -log g(t) of the current link, with eval_* metrics."""
+    from datasets import Dataset
+
+    tr = make_trainer("pspo", max_steps=2, link_warmup_steps=1, link_refresh_steps=100)
+    tr.train()
+    metrics = tr.evaluate(Dataset.from_list(toy_rows(8, seed=1)))
+    assert np.isfinite(metrics["eval_loss"]) and "eval_rewards/margins" in metrics
+    batch = full_batch(tr)
+    tr.model.eval()
+    with torch.no_grad():
+        t = tr.pair_margins(tr.model, batch)[0]
+        expected = -torch.log(tr.link_(t)).mean()
+        batch.pop("spo_index")
+        got = tr.compute_loss(tr.model, batch)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
