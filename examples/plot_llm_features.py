@@ -132,7 +132,7 @@ ax[0].set_xlabel("fitted index (each model's own scale)")
 ax[0].set_ylabel("P(y = 1)")
 ax[0].legend()
 ax[0].set_title("estimated links")
-ax[1].bar([r[0] for r in rows] + ["true model"], [r[1] for r in rows] + [oracle],
+ax[1].bar([r[0].split()[0] for r in rows] + ["truth"], [r[1] for r in rows] + [oracle],
           color=["C0", "C1", "C2", "gray"])
 ax[1].set_ylabel("out-of-sample log-loss")
 ax[1].set_title("held-out half")
