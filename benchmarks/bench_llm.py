@@ -1,7 +1,8 @@
 """Throughput of ``sequence_logps`` and of one ``SPOTrainer`` step, tiny Llama and SmolLM2.
 
-For each model, a batch of ``--pairs`` preference pairs (prompt + two completions, about
-``--length`` tokens per sequence, so ``2 * pairs`` sequences) is collated by TRL's
+For each model, a batch of ``--pairs`` preference pairs (prompt and two completions of
+``--words`` random words each, so ``2 * pairs`` sequences of ``2 * words`` words; about 18
+SmolLM2 tokens or 100 characters per sequence at the default 8) is collated by TRL's
 collator; then, on ``--device``:
 
 - ``forward``: the model's plain forward (logits), the baseline measured in the same run;
@@ -20,7 +21,7 @@ Usage::
 
     python benchmarks/bench_llm.py                     # tiny Llama and SmolLM2, CPU
     python benchmarks/bench_llm.py --quick             # tiny Llama only (a smoke run)
-    python benchmarks/bench_llm.py --device cuda --pairs 32 --length 256
+    python benchmarks/bench_llm.py --device cuda --pairs 32 --words 100
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 
-def _rows(n, length, seed=0):
+def _rows(n, k, seed=0):
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -46,7 +47,6 @@ def _rows(n, length, seed=0):
     def text(k):
         return " ".join(rng.choice(words, k))
 
-    k = max(length // 6, 1)  # about 6 characters (1-2 subword tokens) per word
     return [{"prompt": text(k) + ":", "chosen": " " + text(k), "rejected": " " + text(k)}
             for _ in range(n)]
 
@@ -71,7 +71,7 @@ def bench_model(name, model, tok, args):
     from semiparam.torch.trl import SPOConfig, SPOTrainer
 
     device = torch.device(args.device)
-    rows = _rows(args.pairs, args.length)
+    rows = _rows(args.pairs, args.words)
     ds = Dataset.from_list(rows)
     results = []
 
@@ -148,7 +148,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="tiny Llama only, few repeats")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--pairs", type=int, default=8)
-    ap.add_argument("--length", type=int, default=48, help="approximate tokens per sequence")
+    ap.add_argument("--words", type=int, default=8, help="words per prompt and completion")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--learners", default="dpo,pspo,ospo,rspo")

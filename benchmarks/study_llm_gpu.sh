@@ -9,4 +9,4 @@ export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 TQDM_DISABLE=1
 "$PY" benchmarks/study_llm.py --device cuda --n 2000 --test 2000 --k 120 --epochs 3 \
     --batch 32 --lr 5e-6 --refresh 20 --seeds 0-4 --learners dpo,pspo,ospo,rspo \
     --out "${OUT:-study_llm_gpu.csv}" "$@"
-"$PY" benchmarks/bench_llm.py --device cuda --pairs 32 --length 256
+"$PY" benchmarks/bench_llm.py --device cuda --pairs 32 --words 100
