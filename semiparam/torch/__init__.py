@@ -34,12 +34,15 @@ Training (:mod:`.trainer`, :mod:`.policy`)
     :class:`~semiparam.policy.PreferenceTable`; ``NeuralFit.policy_`` is a
     :class:`~semiparam.policy.SoftmaxPolicy` (one feature: the network's
     ``log pi_theta - log pi_ref``), so ``tilt``, ``at_budget`` and the evaluation of
-    :mod:`semiparam.policy` apply unchanged.  ``pair_margins(module, X, a0, a1, ref)``
-    computes margins for custom loops.
+    :mod:`semiparam.policy` apply unchanged (``module_policy(module, k)`` wraps any
+    network so).  ``pair_margins(log_probs, a0, a1, ref_logprobs)`` computes margins
+    for custom loops.
 """
 
 from .links import IsotonicLinkState, KernelLinkState
 from .losses import dpo_loss, ospo_loss, pspo_loss, rspo_loss
+from .policy import ModuleFeatures, module_log_probs, module_policy, pair_margins
+from .trainer import LEARNERS, NeuralFit, fit
 
 __all__ = [
     "dpo_loss",
@@ -48,6 +51,13 @@ __all__ = [
     "ospo_loss",
     "IsotonicLinkState",
     "KernelLinkState",
+    "fit",
+    "NeuralFit",
+    "LEARNERS",
+    "pair_margins",
+    "module_policy",
+    "module_log_probs",
+    "ModuleFeatures",
 ]
 
 # --- language models (issue 10; semiparam/torch/{logps,features,lm,trl}.py) -------------
