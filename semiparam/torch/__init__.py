@@ -59,3 +59,12 @@ __all__ = [
     "module_log_probs",
     "ModuleFeatures",
 ]
+
+# --- language models (issue 10; semiparam/torch/{logps,features,lm,trl}.py) -------------
+# ``sequence_logps`` needs only torch; ``LMFeatures`` needs scikit-learn (a core
+# dependency) and transformers only for the models it is given.  The TRL trainer lives in
+# ``semiparam.torch.trl`` (imported on demand: it needs the ``llm`` extra).
+from .features import LMFeatures  # noqa: E402
+from .logps import sequence_logps  # noqa: E402
+
+__all__ += ["sequence_logps", "LMFeatures"]
