@@ -169,6 +169,10 @@ def check_binary_target(y, classes_out: bool = True):
     return classes, z
 
 
+#: largest absolute value a column may have, and the smallest nonzero one (check_design)
+MAGNITUDE_RANGE = (1e-150, 1e150)
+
+
 def check_design(X: np.ndarray, *, min_columns: int = 2, min_rows: int = 10,
                  feature_names=None, estimator_name: str = "estimator") -> None:
     """Single-index specific checks on a validated float design.
@@ -192,9 +196,23 @@ def check_design(X: np.ndarray, *, min_columns: int = 2, min_rows: int = 10,
             "fit a 1-D link instead (semiparam.links)."
         )
     names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(d)]
+    # columns rescaled by exact powers of two first: values of any magnitude (1e-300,
+    # 1e300) neither underflow nor overflow in the moments below
+    top = np.abs(X).max(axis=0)
+    extreme = np.flatnonzero((top > 0) & ((top < MAGNITUDE_RANGE[0]) | (top > MAGNITUDE_RANGE[1])))
+    if extreme.size:
+        j = int(extreme[0])
+        raise ValueError(
+            f"Column(s) {[names[k] for k in extreme]} have values of magnitude "
+            f"{top[j]:.1e}: the estimators' objectives and Hessians (products of several "
+            f"columns) leave double precision outside {MAGNITUDE_RANGE[0]:g}..."
+            f"{MAGNITUDE_RANGE[1]:g}. Rescale these columns (e.g. to unit standard "
+            "deviation); the fitted direction maps back by the same factors."
+        )
+    X = X / np.where(top > 0, 2.0 ** np.floor(np.log2(np.where(top > 0, top, 1.0))), 1.0)
     sd = X.std(axis=0)
-    scale = np.maximum(np.abs(X).max(axis=0), 1e-300)
-    const = np.flatnonzero(sd <= 1e-12 * scale)
+    scale = np.abs(X).max(axis=0)
+    const = np.flatnonzero((top == 0) | (sd <= 1e-12 * scale))
     if const.size:
         raise ValueError(
             f"Column(s) {[names[j] for j in const]} are constant. A single-index model has no "

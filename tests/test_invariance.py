@@ -117,3 +117,20 @@ def test_ospo_policy_is_invariant_to_context_units(preference_problem, logs):
     pa = a.policy_.at_budget(0.2, Xt).predict_proba(Xt)
     pb = b.policy_.at_budget(0.2, Xt * c).predict_proba(Xt * c)
     np.testing.assert_allclose(pb, pa, atol=TOL)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e152, 1e300])
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+def test_extreme_magnitudes_get_a_clear_error(cls, scale):
+    """Issue 13: 1e-300 gave a false 'constant column', 1e-160 a FloatingPointError and
+    1e152 a LinAlgError; beyond 1e-150..1e150 the estimators now say why they refuse
+    (inside it the direction is the same, the tests above)."""
+    with pytest.raises(ValueError, match="have values of magnitude"):
+        _make(cls).fit(X * scale, Y)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+def test_large_and_small_magnitudes_inside_the_range(cls):
+    for scale in (1e-100, 1e100):
+        b = _fit(_make(cls), X * scale, Y).coef_
+        np.testing.assert_allclose(b, _reference(cls), atol=TOL)

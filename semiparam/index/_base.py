@@ -56,7 +56,9 @@ def normalize_direction(direction, how: str = "unit"):
     """
     direction = np.asarray(direction, dtype=float)
     if how == "unit":
-        scale = float(np.linalg.norm(direction))
+        # the norm of direction / max|direction|: no overflow (1e160 entries) or underflow
+        top = float(np.max(np.abs(direction))) if direction.size else 0.0
+        scale = top * float(np.linalg.norm(direction / top)) if top > 0 else 0.0
     elif how == "first":
         scale = float(direction[0])
     else:  # pragma: no cover - guarded by validate_params
