@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import importlib.util
 import pkgutil
 from pathlib import Path
 
 from sphinx.ext.autodoc.mock import mock
 
 #: optional dependencies some modules import; mocked while the API is read and documented
-MOCK_IMPORTS = ["torch", "transformers", "trl", "datasets", "dask", "distributed", "ray",
-                "accelerate", "peft"]
+#: optional dependencies mocked for autodoc, only where they are not installed (a mock of
+#: an installed torch would also replace it for the gallery examples that run it)
+MOCK_IMPORTS = [m for m in ["torch", "transformers", "trl", "datasets", "dask", "distributed",
+                            "ray", "accelerate", "peft"]
+                if importlib.util.find_spec(m) is None]
 
 
 def public_packages() -> list[str]:

@@ -1,6 +1,6 @@
 """
 A notebook tour: formula, summary, marginal effects, link plot, comparison, cross-validation
-=========================================================================================
+============================================================================================
 
 The seven steps an applied user takes in a notebook, on a statsmodels data set:
 

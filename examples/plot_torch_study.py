@@ -76,7 +76,7 @@ start = mlp().state_dict()
 
 # %%
 # Train the four learners (same start) and trace the frontiers
-# -----------------------------------------------------------
+# ------------------------------------------------------------
 kappas = np.linspace(0.0, 1.0, 11 if SMALL else 21)
 curves = {"oracle": frontier(module_policy(teacher, K), X_eval, R_eval, kappas=kappas)}
 for learner in ("dpo", "pspo", "ospo", "rspo"):

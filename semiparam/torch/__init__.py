@@ -13,30 +13,30 @@ package writes the four losses of :mod:`semiparam.policy` on margins, keeps the
 estimated links as *states* refreshed from the whole training set, and trains any
 :class:`torch.nn.Module` that maps contexts to action logits.
 
-Losses (plain functions; ``reduction="mean" | "sum" | "none"``; :mod:`.losses`)
-    ``dpo_loss(margins, labels, weight=None)``         logistic log-loss
-    ``rspo_loss(margins, labels, weight=None)``        pairwise ranking (link-free)
-    ``pspo_loss(margins, labels, link, weight=None)``  log-loss under a link state
-    ``ospo_loss(margins, labels, link, weight=None, index=...)``
-        leave-one-out kernel log-loss plus the orthogonal correction ``a_i t_i``; its
-        gradient is the efficient score ``sum_i c_i r_i (dt_i - E[dt | t_i])``.
+Losses (plain functions; ``reduction="mean" | "sum" | "none"``; :mod:`.losses`)::
+
+    dpo_loss(margins, labels, weight=None)         logistic log-loss
+    rspo_loss(margins, labels, weight=None)        pairwise ranking (link-free)
+    pspo_loss(margins, labels, link, weight=None)  log-loss under a link state
+    ospo_loss(margins, labels, link, weight=None, index=...)
+        leave-one-out kernel log-loss plus the orthogonal correction a_i t_i; its
+        gradient is the efficient score sum_i c_i r_i (dt_i - E[dt | t_i]).
 
 Link states (:mod:`.links`): fitted on the CPU by :mod:`semiparam.links`, read on the
-device from a knot table with :func:`torch.searchsorted`
-    ``IsotonicLinkState(interpolation="smooth")``  PAVA, smoothed; PSPO
-    ``KernelLinkState(kernel="gaussian")``         leave-one-out Nadaraya-Watson + correction; OSPO
-    ``state.refresh(margins, labels, weight=None) -> state``  (detached margins of all pairs)
-    ``state(t, index=None) -> probabilities``       differentiable in ``t``
-    ``state.diagnostics() -> dict``                 for logging
+device from a knot table with :func:`torch.searchsorted`::
 
-Training (:mod:`.trainer`, :mod:`.policy`)
-    ``fit(module, table, learner="ospo", ...) -> NeuralFit`` trains on a
-    :class:`~semiparam.policy.PreferenceTable`; ``NeuralFit.policy_`` is a
-    :class:`~semiparam.policy.SoftmaxPolicy` (one feature: the network's
-    ``log pi_theta - log pi_ref``), so ``tilt``, ``at_budget`` and the evaluation of
-    :mod:`semiparam.policy` apply unchanged (``module_policy(module, k)`` wraps any
-    network so).  ``pair_margins(log_probs, a0, a1, ref_logprobs)`` computes margins
-    for custom loops.
+    IsotonicLinkState(interpolation="smooth")  PAVA, smoothed; PSPO
+    KernelLinkState(kernel="gaussian")         leave-one-out Nadaraya-Watson + correction; OSPO
+    state.refresh(margins, labels, weight=None) -> state   (detached margins of all pairs)
+    state(t, index=None) -> probabilities      differentiable in t
+    state.diagnostics() -> dict                for logging
+
+Training (:mod:`.trainer`, :mod:`.policy`): ``fit(module, table, learner="ospo", ...)``
+returns a ``NeuralFit`` trained on a :class:`~semiparam.policy.PreferenceTable`;
+``NeuralFit.policy_`` is a :class:`~semiparam.policy.SoftmaxPolicy` (one feature: the
+network's ``log pi_theta - log pi_ref``), so ``tilt``, ``at_budget`` and the evaluation
+of :mod:`semiparam.policy` apply unchanged (``module_policy(module, k)`` wraps any network
+so).  ``pair_margins(log_probs, a0, a1, ref_logprobs)`` computes margins for custom loops.
 """
 
 from .links import IsotonicLinkState, KernelLinkState
