@@ -269,13 +269,16 @@ class KernelLink(BaseLink):
         idx = np.where(np.abs(q - left) <= np.abs(right - q), pos - 1, pos)
         return self._fitted[idx]
 
-    def _evaluate(self, v, derivative):
+    def _query(self, v):
+        """Validated query points, flattened, and their original shape."""
         self._check_fitted()
         q = np.asarray(v, dtype=float)
-        shape = q.shape
-        q = q.ravel()
         if not np.all(np.isfinite(q)):
             raise ValueError("The index contains NaN or infinity.")
+        return q.ravel(), q.shape
+
+    def _evaluate(self, v, derivative):
+        q, shape = self._query(v)
         if self._mono is not None:
             if not derivative:
                 return np.interp(q, self._v, self._mono).reshape(shape)
@@ -314,12 +317,7 @@ class KernelLink(BaseLink):
         Falls back to :meth:`derivative` where fewer than two distinct fitted points carry
         kernel weight (the local line is not identified there).
         """
-        self._check_fitted()
-        q = np.asarray(v, dtype=float)
-        shape = q.shape
-        q = q.ravel()
-        if not np.all(np.isfinite(q)):
-            raise ValueError("The index contains NaN or infinity.")
+        q, shape = self._query(v)
         # centre and scale the index so that the expanded moments keep their digits
         c = 0.5 * (self._v[0] + self._v[-1])
         s = max(0.5 * (self._v[-1] - self._v[0]), self.bandwidth_, 1e-300)
