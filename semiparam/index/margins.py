@@ -198,23 +198,31 @@ class _LocalSlope:
 def effect_link(estimator, v=None, z=None, w=None):
     """The link whose values and derivative the marginal effects use.
 
-    The fitted ``link_`` for sieve and parametric links; for a kernel link, ``link_``
-    with its local-linear slope as the derivative (:meth:`KernelLink.local_slope`); for
-    an isotonic link, the kernel-smoothed isotonic fit (module docstring) refitted on the
-    training index ``v`` with the estimator's bandwidth.
+    The fitted ``link_`` for sieve and parametric links (the sieve without its prediction
+    pseudo-observation); for a kernel link, ``link_`` with its local-linear slope as the
+    derivative (:meth:`KernelLink.local_slope`); for an isotonic link, the kernel-smoothed
+    isotonic fit (module docstring) refitted on the training index ``v`` with the
+    estimator's bandwidth, without the prediction pseudo-observations.
     """
     check_is_fitted(estimator, "link_")
     link = estimator.link_
     from ..links.isotonic import IsotonicLink
     from ..links.kernel import KernelLink
 
+    from ..links.sieve import SieveLink
+
+    # effects are derivatives of the estimated link: the pseudo-observation that the
+    # prediction links carry (it pulls thin tails toward the mean) is left out
     if isinstance(link, KernelLink):
         return _LocalSlope(link)
-    if isinstance(link, IsotonicLink) and link.interpolation != "smooth":
+    if isinstance(link, IsotonicLink) and (link.interpolation != "smooth"
+                                           or link.prior_weight > 0):
         if v is None:
             v, z, w = _training_index(estimator)
         return IsotonicLink(clip=link.clip, interpolation="smooth",
                             bandwidth=link.bandwidth_, increasing=link.increasing).fit(v, z, w)
+    if isinstance(link, SieveLink) and getattr(link, "prior_weight_", None):
+        return link.without_prior()
     return link
 
 

@@ -339,6 +339,15 @@ class SieveLink(BaseLink, BaseEstimator):
         }
         return out
 
+    def without_prior(self):
+        """A copy without the pseudo-observation of :meth:`with_prior` (the fitted sieve)."""
+        import copy
+
+        out = copy.copy(self)
+        out._prior = None
+        out.prior_weight_ = None
+        return out
+
     def _mass(self, q, derivative):
         pr = self._prior
         S0, S1 = _kernels.kernel_sums_at(q, pr["v"], pr["w"], pr["h"], "epanechnikov",
