@@ -13,7 +13,7 @@ estimated Hessian on the subspace orthogonal to ``gamma`` (:func:`projected_pinv
 also discards the small, purely numerical component of the kernel estimate along
 ``gamma`` (``x'gamma - E[x'gamma | v]`` is not exactly zero for a smoothed ``E``).
 
-Registry :data:`COVARIANCE` (one canonical name per class; STYLE.md section 3.5):
+Registry :data:`COVARIANCE` (one canonical name per class):
 
 =============  ===========================================================================
 ``efficient``  Klein & Spady's semiparametric-efficient covariance ``H^-``, with

@@ -56,6 +56,7 @@ Hayfield, T. and Racine, J. S. (2008). Nonparametric econometrics: the np packag
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 from .. import _kernels
 
@@ -342,10 +343,6 @@ class FlooredBandwidthObjective:
         F, gv = self.obj.value_grad_v(v)
         ds = k * w * (v0 - m) / (sw * sd)
         gv0 = gv / s - (gv @ v0) / (s * s) * ds
-        drho = -(gv @ v) * float(special_expit(rho))
+        drho = -(gv @ v) * float(special.expit(rho))
         return F, np.append(X.T @ gv0, drho)
 
-
-def special_expit(r):
-    """Logistic function, overflow-free."""
-    return 0.5 * (1.0 + np.tanh(0.5 * r))

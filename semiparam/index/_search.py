@@ -103,7 +103,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 from scipy.optimize import minimize
 
 from .. import _kernels
@@ -115,8 +114,9 @@ from ._objective import (
     RelativeBandwidthObjective,
     weighted_sd,
 )
+from ._pilots import pilot_directions
 
-__all__ = ["CoreFit", "fit_index_core", "pilot_directions", "auto_restarts", "bandwidth_floor"]
+__all__ = ["CoreFit", "fit_index_core", "auto_restarts", "bandwidth_floor", "crossfit_choice"]
 
 #: relative bandwidth grid of the profile scan (standard deviations of the index)
 _PROFILE_GRID = np.geomspace(1.0, 0.02, 12)
@@ -156,114 +156,6 @@ _CROSSFIT_FOLDS = 5
 _CROSSFIT_ITER = 40
 #: canonical-bandwidth ratio triweight / Gaussian (Marron & Nolan 1988)
 _TRI_PER_GAUSS = ((350 / 429) / (1 / 9) ** 2) ** 0.2 / ((0.5 / np.pi**0.5) / 1.0) ** 0.2
-
-
-# --------------------------------------------------------------------------- pilots
-def _weighted_ols_slopes(Xs, y, w):
-    A = np.column_stack([np.ones(Xs.shape[0]), Xs])
-    sw = np.sqrt(w)
-    coef, *_ = np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)
-    return coef[1:]
-
-
-def _glm_slopes(Xs, z, w, link: str, max_iter: int = 50):
-    """Weighted logit/probit slopes (with intercept) by damped Newton with a tiny ridge."""
-    n, d = Xs.shape
-    A = np.column_stack([np.ones(n), Xs])
-    ridge = 1e-8 * max(w.sum(), 1.0) * np.r_[0.0, np.ones(d)]
-    b = np.zeros(d + 1)
-    p0 = np.clip((w @ z) / w.sum(), 1e-6, 1 - 1e-6)
-    b[0] = np.log(p0 / (1 - p0)) if link == "logit" else special.ndtri(p0)
-
-    def negll(bb):
-        eta = A @ bb
-        if link == "logit":
-            ll = z * eta - np.logaddexp(0.0, eta)
-        else:
-            ll = z * special.log_ndtr(eta) + (1 - z) * special.log_ndtr(-eta)
-        return -(w @ ll) + 0.5 * ridge @ bb**2
-
-    f = negll(b)
-    for _ in range(max_iter):
-        eta = A @ b
-        if link == "logit":
-            p = special.expit(eta)
-            score = A.T @ (w * (z - p))
-            W = w * p * (1 - p)
-        else:
-            # probit: score via the inverse Mills ratios, Fisher information weights
-            lp, lq = special.log_ndtr(eta), special.log_ndtr(-eta)
-            # inverse Mills ratios phi/Phi in logs (no 0/0 far in the tails)
-            lphi = -0.5 * eta**2 - 0.5 * np.log(2 * np.pi)
-            phi = np.exp(lphi)
-            r1, r0 = np.exp(lphi - lp), np.exp(lphi - lq)
-            score = A.T @ (w * (z * r1 - (1 - z) * r0))
-            W = w * np.exp(2 * lphi - lp - lq)
-        grad = score - ridge * b
-        H = (A * W[:, None]).T @ A + np.diag(ridge + 1e-12)
-        try:
-            step = np.linalg.solve(H, grad)
-        except np.linalg.LinAlgError:
-            break
-        t = 1.0
-        while t > 1e-8:
-            fn = negll(b + t * step)
-            if fn <= f + 1e-12 * abs(f):
-                break
-            t *= 0.5
-        b, f_old, f = b + t * step, f, fn
-        if abs(f_old - f) <= 1e-12 * max(1.0, abs(f)):
-            break
-    return b[1:]
-
-
-def pilot_directions(Xs, z, w, binary: bool = True):
-    """Deterministic pilot directions (unit norm, standardised coordinates).
-
-    Binary outcomes: logit, probit and least squares; continuous outcomes: least
-    squares and sliced inverse regression (10 slices; Li 1991).  Directions within
-    about one degree of an earlier one are dropped.
-    """
-    cands = []
-    if binary:
-        cands.append(_glm_slopes(Xs, z, w, "logit"))
-        cands.append(_glm_slopes(Xs, z, w, "probit"))
-    cands.append(_weighted_ols_slopes(Xs, z, w))
-    if not binary:
-        cands.append(_sir_direction(Xs, z, w))
-    out = []
-    for c in cands:
-        nrm = np.linalg.norm(c)
-        if not np.isfinite(nrm) or nrm == 0:
-            continue
-        u = c / nrm
-        if all(abs(u @ o) < 0.99985 for o in out):
-            out.append(u)
-    if not out:
-        out.append(np.ones(Xs.shape[1]) / np.sqrt(Xs.shape[1]))
-    return out
-
-
-def _sir_direction(Xs, y, w, n_slices: int = 10):
-    order = np.argsort(y, kind="stable")
-    slices = np.array_split(order, min(n_slices, max(2, y.size // 5)))
-    sw = w.sum()
-    M = np.zeros((Xs.shape[1], Xs.shape[1]))
-    for s in slices:
-        ws = w[s].sum()
-        if ws <= 0:
-            continue
-        m = (w[s] @ Xs[s]) / ws
-        M += (ws / sw) * np.outer(m, m)
-    C = np.cov(Xs, rowvar=False, aweights=np.maximum(w, 1e-300))
-    C = np.atleast_2d(C)
-    try:
-        L = np.linalg.cholesky(C + 1e-10 * np.eye(C.shape[0]))
-        Li = np.linalg.inv(L)
-        vals, vecs = np.linalg.eigh(Li @ M @ Li.T)
-        return Li.T @ vecs[:, -1]
-    except np.linalg.LinAlgError:
-        return np.ones(Xs.shape[1])
 
 
 # --------------------------------------------------------------------------- search
@@ -495,13 +387,11 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
     fobj = None
     if bandwidth == "cv":
         k = None
-        fg, fval = obj.value_and_grad, obj.value
-
-        def to_gamma(x):
-            return x
         if floor > 0 and hess_inv is None:
             fobj = FlooredBandwidthObjective(obj, floor)
             fg, fval, to_gamma = fobj.value_and_grad, fobj.value, fobj.gamma
+        else:  # gamma itself (np's search, or the polish of a warm start)
+            fg, fval, to_gamma = obj.value_and_grad, obj.value, np.asarray
     else:
         k = (rule_of_thumb_bandwidth(1.0, npos, kernel) if bandwidth == "silverman"
              else float(bandwidth))
@@ -702,14 +592,13 @@ def crossfit_choice(cands, fobj, Xs, z, w, kernel, loss, floor, search):
     tell a sound optimum from one that fits the sample's cells; this score can.
     Candidates with (nearly) equal directions are scored once.
     """
-    uniq = []
+    uniq, units = [], []
     for x in cands:
         g = fobj.gamma(x)
         u = g / np.linalg.norm(g)
-        if all(abs(u @ (fobj.gamma(o) / np.linalg.norm(fobj.gamma(o)))) < 0.99985 for o in uniq):
+        if all(abs(u @ o) < 0.99985 for o in units):
             uniq.append(x)
-        elif not uniq:
-            uniq.append(x)
+            units.append(u)
     if len(uniq) == 1:
         return uniq[0]
     n = z.size

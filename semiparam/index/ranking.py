@@ -17,7 +17,7 @@ Preference data.  A preference row ``(t, z)`` with its swap ``(-t, 1 - z)`` make
 positives ``{m_k}`` and the negatives ``{-m_k}``, ``m = (2 z - 1) t`` the signed margin,
 so the bipartite loss over all positive/negative pairs is RSPO's
 ``mean_{(k, l)} softplus(-(m_k + m_l))`` over all ordered pairs, diagonal included
-(METHODS.md, RSPO).  Fitting this estimator on the swap-augmented table
+(``docs/policy.md``, RSPO).  Fitting this estimator on the swap-augmented table
 ``X = [D; -D], y = [z; 1 - z]`` with ``n_pairs="all"`` is RSPO exactly.
 
 Pairs.  All ``n_pos * n_neg`` pairs cost ``O(n^2)``.  By default

@@ -43,8 +43,8 @@ in two places:
     one more leave-one-out kernel sum.  Then ``sum_j w_j (c_j r_j - a_j) dt_j`` equals the
     efficient score ``sum_i w_i c_i r_i (dt_i - E_hat[dt | t_i])`` with
     ``E_hat[dt | t_i] = sum_{j != i} K_ij w_j dt_j / M_{-i}(t_i)``: the derivative of the
-    margin, centred on its kernel regression on the margin (Klein & Spady 1993; METHODS.md,
-    OSPO).  :func:`~semiparam.torch.ospo_loss` adds ``a_j t_j`` to the pair's
+    margin, centred on its kernel regression on the margin (Klein & Spady 1993;
+    ``docs/torch.md``, OSPO).  :func:`~semiparam.torch.ospo_loss` adds ``a_j t_j`` to the pair's
     leave-one-out log-loss, so its gradient is that score (at the refresh; between
     refreshes the log-loss part follows the network and ``a`` is held).
 
