@@ -9,7 +9,7 @@ import pytest
 from sklearn.isotonic import IsotonicRegression, isotonic_regression
 
 from semiparam.links import IsotonicLink
-from semiparam.links.isotonic import _isotonic_fit, default_bandwidth, pava
+from semiparam.links.isotonic import isotonic_fit, default_bandwidth, pava
 
 
 def _data(n=400, seed=0, ties=True, weights=True):
@@ -64,7 +64,7 @@ def test_fractional_responses_and_shapes():
 
 def test_private_fit_matches_sklearn_function():
     v, z, w = _data(seed=5, ties=False)
-    pooled, fu, fitted = _isotonic_fit(v, z, w)
+    pooled, fu, fitted = isotonic_fit(v, z, w)
     order = np.argsort(v)
     np.testing.assert_allclose(fitted[order], isotonic_regression(z[order], sample_weight=w[order]),
                                atol=1e-12)

@@ -125,14 +125,14 @@ from .._validation import InstanceOf, Interval, NoneOK, Options
 from ..exceptions import ConvergenceWarning, FlatLikelihoodWarning, warn
 from ..links.isotonic import (
     IsotonicLink,
-    _isotonic_fit,
-    _jumps,
-    _knots,
-    _pava_pooled,
-    _pool,
-    _robust_scale_pooled,
-    _row_values,
-    _smooth_link,
+    isotonic_fit,
+    level_jumps,
+    pava_pooled,
+    pool_ties,
+    robust_scale_pooled,
+    row_values,
+    smooth_link,
+    trimmed_knots,
 )
 from ._base import BaseIndexClassifier, normalize_direction
 from ._inference import to_normalised
@@ -276,7 +276,7 @@ class _Score:
 
 
 def _score(X, z, w, b, wts, fit=None, hint=None):
-    pooled, fu, fitted = _isotonic_fit(X @ b, z, w, hint=hint) if fit is None else fit
+    pooled, fu, fitted = isotonic_fit(X @ b, z, w, hint=hint) if fit is None else fit
     a = wts.wc * (z - fitted)
     U = X.T @ a - wts.Mg.T @ wts.bins.sum(a)
     return _Score(fitted, a, U, int(1 + np.count_nonzero(np.diff(fu))), pooled.order)
@@ -285,11 +285,11 @@ def _score(X, z, w, b, wts, fit=None, hint=None):
 def _weights(X, w, b, pooled, fu, method, factor, clip, n_eff):
     """Efficient (or unit) weights and the centring at the index ``X @ b``."""
     v = X @ b
-    scale = _robust_scale_pooled(pooled.xu, pooled.wu)
+    scale = robust_scale_pooled(pooled.xu, pooled.wu)
     if not scale > 0:
         scale = 1.0
     h = factor * scale * n_eff ** (-1.0 / 7.0)
-    g, dg = _smooth_link(v, *_jumps(pooled.xu, fu), h)
+    g, dg = smooth_link(v, *level_jumps(pooled.xu, fu), h)
     if method == "efficient":
         g = np.clip(g, max(clip, 1e-10), 1.0 - max(clip, 1e-10))
         c = dg / (g * (1.0 - g))
@@ -349,9 +349,9 @@ def _crossfit_residuals(v, z, w, order, folds=5):
     r = np.empty(n)
     for k in range(folds):
         train, test = order[rank != k], order[rank == k]
-        pooled, fu, _ = _isotonic_fit(v[train], z[train], w[train],
+        pooled, fu, _ = isotonic_fit(v[train], z[train], w[train],
                                       hint=np.arange(train.shape[0]))
-        xk, gk = _knots(pooled.xu, fu)
+        xk, gk = trimmed_knots(pooled.xu, fu)
         r[test] = z[test] - (np.interp(v[test], xk, gk) if xk.shape[0] > 1 else gk[0])
     return r
 
@@ -495,7 +495,7 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         for it in range(1, self.max_iter + 1):
             if not frozen:
                 # pilot phase: weights and centring follow the iterate
-                fit = _isotonic_fit(X @ b, z, w, hint=hint)
+                fit = isotonic_fit(X @ b, z, w, hint=hint)
                 Hp = None if wts is None else wts.Hp
                 wts = _weights(X, w, b, fit[0], fit[1], *opts)
                 sc = _score(X, z, w, b, wts, fit=fit)
@@ -619,10 +619,10 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
 
         The increasing fit on ``-v`` is the decreasing fit on ``v``: one sort, two PAVAs.
         """
-        pooled = _pool(X @ b, z, w)
+        pooled = pool_ties(X @ b, z, w)
         out = []
         for increasing in (True, False):
-            g = np.clip(_row_values(pooled, _pava_pooled(pooled, increasing)),
+            g = np.clip(row_values(pooled, pava_pooled(pooled, increasing)),
                         self.clip, 1.0 - self.clip)
             out.append(w @ (z * np.log(g) + (1.0 - z) * np.log1p(-g)))
         return b if out[0] >= out[1] else -b

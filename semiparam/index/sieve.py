@@ -50,7 +50,7 @@ from ..links.sieve import (
     RIDGE,
     MonotoneSplineBasis,
     SieveLink,
-    _LinkObjective,
+    LinkObjective,
     bounded_newton,
     link_bounds,
 )
@@ -194,7 +194,7 @@ class SieveIndexClassifier(BaseIndexClassifier):
             if best is not None:
                 # carry the link over to the new knots: refit it at the current index
                 # (concave in (a, c): a few Newton steps from the quasi-interpolant)
-                link_obj = _LinkObjective(basis.design(v0, False), z, w, 1.0,
+                link_obj = LinkObjective(basis.design(v0, False), z, w, 1.0,
                                           basis.transform(1.0))
                 ac, _ = bounded_newton(lambda th, dv: link_obj.newton(th) if dv else
                                        link_obj(th, False), np.r_[a0, c0], lo, hi,

@@ -3,7 +3,7 @@
 Three layers, as in ``sklearn/isotonic.py``:
 
 - private, unchecked helpers that the index estimators call in their inner loops
-  (:func:`_isotonic_fit`, :func:`_smooth_link`, :func:`default_bandwidth`);
+  (:func:`isotonic_fit`, :func:`smooth_link`, :func:`default_bandwidth`);
 - :func:`pava`, a validated public function (scikit-learn's
   :func:`sklearn.isotonic.isotonic_regression`);
 - :class:`IsotonicLink`, the estimator that holds the fitted link.
@@ -95,7 +95,7 @@ class _Pooled(NamedTuple):
     wu: np.ndarray  # summed weight per distinct value
 
 
-def _pool(v, z, w, hint=None):
+def pool_ties(v, z, w, hint=None):
     """Sort ``v`` (after the permutation ``hint``, if given) and pool ties; no checks.
 
     A ``hint`` that nearly sorts ``v`` (the order at the previous iterate of an optimiser)
@@ -115,19 +115,19 @@ def _pool(v, z, w, hint=None):
     return _Pooled(order, gid, vs[new], yu, wu)
 
 
-def _pava_pooled(pooled, increasing=True):
+def pava_pooled(pooled, increasing=True):
     """PAVA on pooled values: scipy's routine, the one scikit-learn delegates to."""
     return _scipy_isotonic(pooled.yu, weights=pooled.wu, increasing=increasing).x
 
 
-def _row_values(pooled, fu):
+def row_values(pooled, fu):
     """Fitted value of every row, in the original row order."""
     fitted = np.empty(pooled.order.shape[0])
     fitted[pooled.order] = fu[pooled.gid]
     return fitted
 
 
-def _isotonic_fit(v, z, w, increasing=True, hint=None):
+def isotonic_fit(v, z, w, increasing=True, hint=None):
     """Isotonic regression of ``z`` on ``v`` with pooled ties; no checks.
 
     Parameters
@@ -147,9 +147,9 @@ def _isotonic_fit(v, z, w, increasing=True, hint=None):
     fitted : ndarray (n,)
         Fitted value of every row, in the original row order.
     """
-    pooled = _pool(v, z, w, hint)
-    fu = _pava_pooled(pooled, increasing)
-    return pooled, fu, _row_values(pooled, fu)
+    pooled = pool_ties(v, z, w, hint)
+    fu = pava_pooled(pooled, increasing)
+    return pooled, fu, row_values(pooled, fu)
 
 
 def _shrink_blocks(fu, wu, prior, zbar, increasing):
@@ -163,7 +163,7 @@ def _shrink_blocks(fu, wu, prior, zbar, increasing):
     return np.repeat(fb, np.diff(np.r_[start, fu.size]))
 
 
-def _knots(xu, fu):
+def trimmed_knots(xu, fu):
     """scikit-learn's trimmed thresholds: drop interior points of constant runs."""
     if fu.shape[0] <= 2:
         return xu.copy(), fu.copy()
@@ -172,7 +172,7 @@ def _knots(xu, fu):
     return xu[keep], fu[keep]
 
 
-def _jumps(xu, fu):
+def level_jumps(xu, fu):
     """Level of the first block, and the jumps ``D_j`` at gap midpoints ``t_j``."""
     dj = np.diff(fu)
     at = np.flatnonzero(dj != 0.0)
@@ -191,7 +191,7 @@ def _smooth_exact(v, base, tau, dj, h, deriv):
     return out
 
 
-def _smooth_link(v, base, tau, dj, h):
+def smooth_link(v, base, tau, dj, h):
     """``g_h(v)`` and ``g_h'(v)`` for many rows: exact on a grid, linear in between.
 
     The grid spacing is at most ``h / 8`` (and at most 4096 points), so the interpolation
@@ -208,7 +208,7 @@ def _smooth_link(v, base, tau, dj, h):
     return np.interp(v, grid, g), np.interp(v, grid, dg)
 
 
-def _robust_scale_pooled(xu, wu):
+def robust_scale_pooled(xu, wu):
     """``min(sd, IQR / 1.349)`` of sorted distinct values ``xu`` with weights ``wu``.
 
     Quantiles are the weighted inverted cdf (frequency semantics); returns 0 for a
@@ -225,8 +225,8 @@ def _robust_scale_pooled(xu, wu):
 
 def _robust_scale(v, w):
     """``min(sd, IQR / 1.349)`` of ``v`` with weights ``w``."""
-    pooled = _pool(v, np.zeros_like(v), w)
-    return _robust_scale_pooled(pooled.xu, pooled.wu)
+    pooled = pool_ties(v, np.zeros_like(v), w)
+    return robust_scale_pooled(pooled.xu, pooled.wu)
 
 
 def default_bandwidth(v, sample_weight=None, factor: float = 0.5) -> float:
@@ -417,7 +417,7 @@ class IsotonicLink(BaseLink, BaseEstimator):
         pos = w > 0
         if not np.all(pos):
             v, z, w = v[pos], z[pos], w[pos]
-        pooled, fu, _ = _isotonic_fit(v, z, w, increasing=bool(self.increasing))
+        pooled, fu, _ = isotonic_fit(v, z, w, increasing=bool(self.increasing))
         if self.prior_weight > 0:
             fu = _shrink_blocks(fu, pooled.wu, self.prior_weight * wbar,
                                 float(w @ z) / float(w.sum()), bool(self.increasing))
@@ -426,14 +426,14 @@ class IsotonicLink(BaseLink, BaseEstimator):
 
     def _set_fit(self, xu, fu, v, w, bandwidth=None):
         """Store the fitted state (used by :meth:`fit` and by the index estimators)."""
-        self.thresholds_v_, self.thresholds_g_ = _knots(xu, fu)
+        self.thresholds_v_, self.thresholds_g_ = trimmed_knots(xu, fu)
         self.index_range_ = (float(xu[0]), float(xu[-1]))
         self.n_blocks_ = int(1 + np.count_nonzero(np.diff(fu)))
         self.n_samples_fit_ = int(v.shape[0])
         if bandwidth is None:
             bandwidth = self.bandwidth if self.bandwidth is not None else default_bandwidth(v, w)
         self.bandwidth_ = float(bandwidth)
-        self._base, self._tau, self._dj = _jumps(xu, fu)
+        self._base, self._tau, self._dj = level_jumps(xu, fu)
         return self
 
     def _check_fitted(self, v):

@@ -199,7 +199,7 @@ class SieveLink(BaseLink, BaseEstimator):
         sw = float(w.sum())
         zbar = float(np.clip(np.dot(w, z) / sw, 1e-6, 1 - 1e-6))
         theta0 = np.r_[special.logit(zbar), np.full(basis.n_basis, 1e-3)]
-        fun = _LinkObjective(design, z, w, sign, basis.transform(sign))
+        fun = LinkObjective(design, z, w, sign, basis.transform(sign))
         lower, upper = link_bounds(basis.n_basis)
         if self.solver == "newton":
             theta, info = bounded_newton(
@@ -389,7 +389,7 @@ class SieveLink(BaseLink, BaseEstimator):
         return tags
 
 
-class _LinkObjective:
+class LinkObjective:
     """Mean negative log-likelihood (plus ridge) of ``theta = (a, c)`` at a fixed index."""
 
     def __init__(self, design, z, w, sign, T):

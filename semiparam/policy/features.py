@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-def _contexts(X) -> np.ndarray:
+def as_contexts(X) -> np.ndarray:
     if X is None:
         raise ValueError("contexts are required (use an array with zero columns for none).")
     X = np.asarray(X, dtype=float)
@@ -70,7 +70,7 @@ class FeatureMap(ABC):
 
     def scores(self, X, coef) -> np.ndarray:
         """``theta' phi(x, a)`` for every context and action, shape (n, k)."""
-        X = _contexts(X)
+        X = as_contexts(X)
         coef = self._check_coef(coef, X.shape[1])
         n = X.shape[0]
         return np.column_stack(
@@ -130,7 +130,7 @@ class KroneckerFeatures(FeatureMap):
         self.context_map = context_map
 
     def _mapped(self, X) -> np.ndarray:
-        X = _contexts(X)
+        X = as_contexts(X)
         if self.context_map is None:
             return X
         Z = np.asarray(self.context_map(X), dtype=float)
@@ -180,7 +180,7 @@ class KroneckerFeatures(FeatureMap):
         return (dV[:, :, None] * Z[:, None, :]).reshape(n, -1)
 
     def scores(self, X, coef) -> np.ndarray:
-        X = _contexts(X)
+        X = as_contexts(X)
         Z = self._context_block(X)
         Theta = self._check_coef(coef, X.shape[1]).reshape(self.action_vectors.shape[1],
                                                             Z.shape[1])
@@ -294,7 +294,7 @@ class CallableFeatures(FeatureMap):
         self._p = {}
 
     def transform(self, X, actions) -> np.ndarray:
-        X = _contexts(X)
+        X = as_contexts(X)
         a = np.asarray(actions).astype(np.int64)
         F = np.asarray(self.func(X, a), dtype=float)
         if F.ndim == 1:

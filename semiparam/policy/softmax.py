@@ -26,7 +26,7 @@ from scipy.optimize import brentq
 
 from ..exceptions import BudgetWarning, warn
 from .divergences import get_divergence
-from .features import CallableFeatures, FeatureMap, KroneckerFeatures, _contexts
+from .features import CallableFeatures, FeatureMap, KroneckerFeatures, as_contexts
 from .table import check_ref_logprobs
 
 __all__ = ["SoftmaxPolicy", "BudgetWarning"]
@@ -157,7 +157,7 @@ class SoftmaxPolicy:
                 + (" or X.reshape(-1, 1) for one feature." if self.n_context_features != 1
                    else ".")
             )
-        X = _contexts(X)
+        X = as_contexts(X)
         d = self.n_context_features
         if d is not None and X.shape[1] != d:
             raise ValueError(

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ..exceptions import DataWarning, warn
-from .features import _contexts
+from .features import as_contexts
 
 __all__ = ["PreferenceTable"]
 
@@ -118,7 +118,7 @@ def _as_contexts(contexts, n: int | None):
         return np.zeros((n, 0)), (), False
     if hasattr(contexts, "columns"):  # pandas DataFrame
         names = tuple(str(c) for c in contexts.columns)
-    X = _contexts(contexts)
+    X = as_contexts(contexts)
     if names is None:
         return X, tuple(f"x{j}" for j in range(X.shape[1])), False
     return X, names, True

@@ -31,7 +31,7 @@ from scipy.special import log_softmax
 from ..exceptions import DataWarning
 from .binary import angle
 from ..links.families import get_link
-from ..policy.features import FeatureMap, OneHotFeatures, _contexts
+from ..policy.features import FeatureMap, OneHotFeatures, as_contexts
 from ..policy.softmax import SoftmaxPolicy
 from ..policy.table import PreferenceTable
 
@@ -67,12 +67,12 @@ class RewardFeatures(FeatureMap):
         return 1
 
     def transform(self, X, actions) -> np.ndarray:
-        X = _contexts(X)
+        X = as_contexts(X)
         R = self.reward(X)
         return R[np.arange(X.shape[0]), np.asarray(actions, dtype=np.int64)][:, None]
 
     def scores(self, X, coef) -> np.ndarray:
-        X = _contexts(X)
+        X = as_contexts(X)
         return float(self._check_coef(coef, X.shape[1])[0]) * self.reward(X)
 
 
@@ -146,7 +146,7 @@ class PreferenceProblem:
 
     def reward(self, X) -> np.ndarray:
         """True reward ``r*(x, a) = nu (log pi*(a | x) - log(1/k))``, shape (n, k)."""
-        X = _contexts(X)
+        X = as_contexts(X)
         return self.nu * (log_softmax(self.teacher_logits(X), axis=1) + np.log(self.n_actions))
 
     def oracle_policy(self) -> SoftmaxPolicy:

@@ -129,7 +129,7 @@ def _check_max_knots(max_knots):
         raise ValueError(f"max_knots must be an integer >= 16; got {max_knots!r}.")
 
 
-def _knots(lo, hi, step, max_knots):
+def trimmed_knots(lo, hi, step, max_knots):
     """Evenly spaced knots from ``lo`` to ``hi``, about ``step`` apart (64 to max_knots)."""
     k = int(min(max_knots, max(64, np.ceil((hi - lo) / step) + 1)))
     return np.linspace(lo, hi, k)
@@ -226,7 +226,7 @@ class IsotonicLinkState(_TableState):
         else:
             lo, hi = link.index_range_
             lo, hi = lo - 4.0 * h, hi + 4.0 * h
-            x = _knots(lo, hi, self.knot_spacing * h, self.max_knots)
+            x = trimmed_knots(lo, hi, self.knot_spacing * h, self.max_knots)
             self._store(x=x, y=link(x), m=link.derivative(x))
         self.link_ = link
         count = self.diagnostics_["n_refresh"] + 1 if hasattr(self, "diagnostics_") else 1
@@ -315,7 +315,7 @@ class KernelLinkState(_TableState):
         U = np.column_stack([w, w * z])
         reach = 6.0 if self.kernel == "gaussian" else 1.0
         lo, hi = float(t.min()) - reach * h, float(t.max()) + reach * h
-        x = _knots(lo, hi, self.knot_spacing * h, self.max_knots)
+        x = trimmed_knots(lo, hi, self.knot_spacing * h, self.max_knots)
         k = x.shape[0]
         S0, S1 = kernel_sums_at(x, t, U, h, self.kernel, derivative=True)
         # leave-one-out nuisances at the training margins
