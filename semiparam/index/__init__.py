@@ -24,7 +24,7 @@ class method ``from_formula()``.
 Classes are imported on first use so that ``import semiparam.index`` stays cheap.
 """
 
-import importlib
+from .._lazy import lazy_exports
 
 _HOMES = {
     "KleinSpadyClassifier": "kleinspady",
@@ -44,12 +44,4 @@ _HOMES = {
 
 __all__ = sorted(_HOMES)
 
-
-def __getattr__(name):
-    if name in _HOMES:
-        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

@@ -17,7 +17,7 @@ Everything is imported on first use, so that ``import semiparam.simulate`` (and 
 start of a study's worker process) stays cheap.
 """
 
-import importlib
+from .._lazy import lazy_exports
 
 _LAZY = {
     "angle": "binary",
@@ -45,8 +45,4 @@ _LAZY = {
 
 __all__ = list(_LAZY)
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
