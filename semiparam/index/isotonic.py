@@ -134,7 +134,7 @@ from ..links.isotonic import (
     smooth_link,
     trimmed_knots,
 )
-from ._base import BaseIndexClassifier, normalize_direction
+from ._base import MIN_ROWS_PER_COEF_MONOTONE, BaseIndexClassifier, normalize_direction
 from ._inference import to_normalised
 from .results import IndexResult
 from .separation import check_separation, warn_separation
@@ -448,6 +448,8 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
     >>> clf.coef_.round(2)
     array([ 0.68, -0.66,  0.33])
     """
+
+    min_rows_per_coef = MIN_ROWS_PER_COEF_MONOTONE
 
     _parameter_constraints = {
         **BaseIndexClassifier._parameter_constraints,

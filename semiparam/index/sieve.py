@@ -54,7 +54,7 @@ from ..links.sieve import (
     bounded_newton,
     link_bounds,
 )
-from ._base import BaseIndexClassifier, normalization_jacobian, normalize_direction
+from ._base import MIN_ROWS_PER_COEF_MONOTONE, BaseIndexClassifier, normalization_jacobian, normalize_direction
 from .results import IndexResult
 from .separation import check_separation, warn_separation
 
@@ -142,6 +142,8 @@ class SieveIndexClassifier(BaseIndexClassifier):
     >>> angle(est.coef_, [1.0, -1.0, 0.5]) < 5
     True
     """
+
+    min_rows_per_coef = MIN_ROWS_PER_COEF_MONOTONE
 
     _parameter_constraints = {
         **BaseIndexClassifier._parameter_constraints,
