@@ -19,6 +19,7 @@ __all__ = [
     "Interval",
     "Options",
     "Callable",
+    "PositiveFloats",
     "validate_params",
     "check_sample_weight",
     "check_binary_target",
@@ -105,6 +106,22 @@ class InstanceOf:
 
     def __str__(self) -> str:
         return "an instance of " + " or ".join(t.__name__ for t in self.types)
+
+
+class PositiveFloats:
+    """A non-empty sequence (list, tuple or 1-D array) of positive finite floats."""
+
+    def is_satisfied_by(self, value) -> bool:
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+            return False
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            return False
+        return arr.ndim == 1 and arr.size > 0 and bool(np.all(np.isfinite(arr) & (arr > 0)))
+
+    def __str__(self) -> str:
+        return "a non-empty sequence of positive floats"
 
 
 def validate_params(estimator) -> None:

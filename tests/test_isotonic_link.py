@@ -247,3 +247,36 @@ def test_prior_weight_shrinks_blocks_like_pseudo_counts():
     np.testing.assert_allclose(link(np.sort(v)), out, atol=1e-12)
     # the end blocks are pure in this sample; the shrunk link stays inside (0, 1)
     assert 0.0 < link(np.array([-10.0]))[0] and link(np.array([10.0]))[0] < 1.0
+
+
+def test_one_se_choice_prefers_the_smoothest_within_noise():
+    from semiparam.links import one_se_choice
+
+    rng = np.random.default_rng(0)
+    base = rng.exponential(size=(1, 400))
+    noise = 0.05 * rng.standard_normal((3, 400))
+    # candidate 2 is best by a hair (within noise), candidate 0 is clearly worse
+    losses = base + noise + np.array([[0.3], [0.001], [0.0]])
+    assert one_se_choice(losses) == 1
+    losses[1] += 0.2  # now only the best remains within one standard error
+    assert one_se_choice(losses) == 2
+    assert one_se_choice(losses[:1]) == 0
+
+
+def test_smoothing_bandwidth_chosen_among_candidates():
+    """A steep link at large n picks a narrower smoothing than the widest candidate; a
+    gentle one keeps the widest; a single candidate or "linear" takes the first."""
+    from semiparam.links import IsotonicLink
+
+    rng = np.random.default_rng(1)
+    v = rng.standard_normal(5000)
+    cands = [0.8, 0.4, 0.2, 0.1, 0.05]
+    steep = (rng.random(5000) < 1 / (1 + np.exp(-12 * v))).astype(float)
+    gentle = (rng.random(5000) < 1 / (1 + np.exp(-0.5 * v))).astype(float)
+    fit = IsotonicLink(interpolation="smooth", prior_weight=1.0, bandwidth=cands).fit(v, steep)
+    assert fit.bandwidth_ in cands[1:]
+    assert IsotonicLink(interpolation="smooth", bandwidth=cands).fit(v, gentle).bandwidth_ == 0.8
+    assert IsotonicLink(interpolation="smooth", bandwidth=[0.3]).fit(v, steep).bandwidth_ == 0.3
+    assert IsotonicLink(bandwidth=cands).fit(v, steep).bandwidth_ == 0.8  # linear
+    with pytest.raises(ValueError, match="sequence of positive floats"):
+        IsotonicLink(bandwidth=[0.3, 0.0]).fit(v, steep)

@@ -161,3 +161,35 @@ def test_local_slope_is_the_local_linear_slope(kernel):
     if kernel == "epanechnikov":
         far = np.array([-40.0, 60.0])
         np.testing.assert_array_equal(link.local_slope(far), link.derivative(far))
+
+
+def test_candidate_bandwidths_chosen_by_dense_leave_one_out_log_loss():
+    """A sequence of bandwidths: the widest whose link (pseudo-observation included) has a
+    leave-one-out log loss within one standard error of the best, against a dense O(n^2)
+    computation."""
+    rng = np.random.default_rng(3)
+    v = rng.standard_normal(300)
+    z = (rng.random(300) < 1 / (1 + np.exp(-4 * v))).astype(float)
+    w = rng.uniform(0.5, 2.0, 300)
+    cands = (0.8, 0.4, 0.2, 0.1, 0.05)
+    link = KernelLink(bandwidth=cands, prior_weight=1.0).fit(v, z, sample_weight=w)
+    K = lambda u: np.where(np.abs(u) < 1, 0.75 * (1 - u * u), 0.0)  # noqa: E731
+    zbar, wbar = (w @ z) / w.sum(), w.mean()
+    rows = []
+    for h in cands:
+        M = K((v[:, None] - v[None, :]) / h) * w[None, :]
+        np.fill_diagonal(M, 0.0)
+        g = (M @ z + 0.75 * wbar * zbar) / (M.sum(1) + 0.75 * wbar)
+        rows.append(-w * (z * np.log(g) + (1 - z) * np.log(1 - g)))
+    rows = np.array(rows)
+    total = rows.sum(1)
+    best = int(np.argmin(total))
+    se = [np.sqrt(300 * np.var(rows[k] - rows[best])) for k in range(len(cands))]
+    within = [k for k in range(len(cands)) if total[k] - total[best] <= se[k]]
+    assert link.bandwidth_ == cands[within[0]]
+    # the rule matters here: the widest within one SE is not the best
+    assert within[0] != best
+    assert KernelLink(bandwidth=[0.3]).fit(v, z).bandwidth_ == 0.3
+    for bad in ([0.3, -0.1], [], [np.nan]):
+        with pytest.raises(ValueError, match="sequence of positive floats"):
+            KernelLink(bandwidth=bad).fit(v, z)

@@ -86,7 +86,10 @@ _ATTRS_DOC = """
         Normalised coefficients (under ``"unit"`` the index is positively correlated
         with the outcome).
     link_ : KernelLink
-        Kernel link fitted on ``X @ coef_`` with ``bandwidth_``.
+        Kernel link fitted on ``X @ coef_`` with ``bandwidth_`` (binary outcomes: the
+        monotone prediction link with one pseudo-observation, at ``bandwidth_`` or the
+        narrower multiple of it, down to a quarter, with the smallest leave-one-out log loss;
+        ``link_.bandwidth_`` says which).
     bandwidth_ : float
         Bandwidth in units of the normalised index.
     mse_loo_ : float

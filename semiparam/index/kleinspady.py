@@ -83,6 +83,11 @@ __all__ = ["KleinSpadyClassifier"]
 _INFERENCE_BANDWIDTH_FACTOR = 1.4
 #: pseudo-observations of the prediction link (KernelLink's prior_weight)
 _PRIOR_WEIGHT = 1.0
+#: candidate bandwidths of the prediction link, in multiples of the fitted one, chosen by
+#: the link's leave-one-out log loss (``KernelLink`` with a sequence of bandwidths): the
+#: floor keeps the search's bandwidth from collapsing, but a steep link at large n is
+#: predicted better with less smoothing (docs/soundness.md, section 3)
+_LINK_BANDWIDTHS = (1.0, 0.7, 0.5, 0.35, 0.25)
 #: bandwidth (in index standard deviations) below which it is reported as collapsed
 _H_COLLAPSE = 1e-3
 #: ... and above which the link is essentially flat
@@ -131,9 +136,12 @@ class _LOOIndexMixin:
         self.coef_, scale = normalize_direction(core.direction, self.normalize)
         self.bandwidth_ = float(1.0 / abs(scale))
         index = X @ self.coef_
-        # prediction: a monotone link with one pseudo-observation at the mean (binary)
+        # prediction: a monotone link with one pseudo-observation at the mean (binary),
+        # at the fitted bandwidth or a narrower one that predicts the left-out rows better
+        h_link = (tuple(m * self.bandwidth_ for m in _LINK_BANDWIDTHS)
+                  if self._binary_outcome else self.bandwidth_)
         self.link_ = KernelLink(
-            kernel=self.kernel, bandwidth=self.bandwidth_,
+            kernel=self.kernel, bandwidth=h_link,
             prior_weight=_PRIOR_WEIGHT if self._binary_outcome else 0.0,
             monotone=self._binary_outcome,
         ).fit(index, z if link_target is None else link_target, sample_weight=w)
@@ -289,7 +297,10 @@ class KleinSpadyClassifier(_LOOIndexMixin, BaseIndexClassifier):
         Normalised coefficients (the sign makes the index positively correlated with
         the outcome under ``"unit"``).
     link_ : KernelLink
-        The kernel link fitted on the normalised index ``X @ coef_`` with ``bandwidth_``.
+        The kernel link fitted on the normalised index ``X @ coef_`` (binary outcomes:
+        the monotone prediction link with one pseudo-observation, at ``bandwidth_`` or the
+        narrower multiple of it, down to a quarter, with the smallest leave-one-out log loss;
+        ``link_.bandwidth_`` says which).
     bandwidth_ : float
         The bandwidth in units of the normalised index.
     loglik_loo_ : float

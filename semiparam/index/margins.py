@@ -199,8 +199,8 @@ def effect_link(estimator, v=None, z=None, w=None):
     """The link whose values and derivative the marginal effects use.
 
     The fitted ``link_`` for sieve and parametric links (the sieve without its prediction
-    pseudo-observation); for a kernel link, ``link_`` with its local-linear slope as the
-    derivative (:meth:`KernelLink.local_slope`); for an isotonic link, the kernel-smoothed
+    pseudo-observation); for a kernel link, ``link_`` at the estimator's ``bandwidth_``
+    with its local-linear slope as the derivative (:meth:`KernelLink.local_slope`); for an isotonic link, the kernel-smoothed
     isotonic fit (module docstring) refitted on the training index ``v`` with the
     estimator's bandwidth, without the prediction pseudo-observations.
     """
@@ -214,13 +214,22 @@ def effect_link(estimator, v=None, z=None, w=None):
     # effects are derivatives of the estimated link: the pseudo-observation that the
     # prediction links carry (it pulls thin tails toward the mean) is left out
     if isinstance(link, KernelLink):
+        h = getattr(estimator, "bandwidth_", None)
+        if h is not None and link.bandwidth_ != h:
+            # the prediction link may have chosen a narrower bandwidth; effects keep the
+            # estimator's (the one the search and the information use)
+            if v is None:
+                v, z, w = _training_index(estimator)
+            link = KernelLink(kernel=link.kernel_, bandwidth=h, prior_weight=link.prior_weight,
+                              monotone=link.monotone).fit(v, z, sample_weight=w)
         return _LocalSlope(link)
     if isinstance(link, IsotonicLink) and (link.interpolation != "smooth"
                                            or link.prior_weight > 0):
         if v is None:
             v, z, w = _training_index(estimator)
+        h = getattr(estimator, "bandwidth_", link.bandwidth_)  # the score's bandwidth
         return IsotonicLink(clip=link.clip, interpolation="smooth",
-                            bandwidth=link.bandwidth_, increasing=link.increasing).fit(v, z, w)
+                            bandwidth=h, increasing=link.increasing).fit(v, z, w)
     if isinstance(link, SieveLink) and getattr(link, "prior_weight_", None):
         return link.without_prior()
     return link

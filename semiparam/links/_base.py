@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BaseLink"]
+__all__ = ["BaseLink", "one_se_choice"]
 
 
 class BaseLink:
@@ -30,3 +30,21 @@ class BaseLink:
         ax.set_xlabel("index")
         ax.set_ylabel("P(z = 1 | index)")
         return ax
+
+
+def one_se_choice(losses):
+    """Index of the first candidate within one standard error of the best.
+
+    ``losses`` (k, n): per-row held-out losses of ``k`` candidates ordered from the
+    smoothest.  The standard error is that of the summed paired difference to the best
+    candidate, ``sqrt(n var(d_i))`` (Breiman et al.'s one-standard-error rule): a
+    rougher candidate is taken only where it predicts better beyond the noise.
+    """
+    total = losses.sum(axis=1)
+    best = int(np.argmin(total))
+    n = losses.shape[1]
+    for k in range(best + 1):
+        d = losses[k] - losses[best]
+        if total[k] - total[best] <= np.sqrt(n * d.var()):
+            return k
+    return best

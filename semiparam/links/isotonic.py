@@ -71,8 +71,15 @@ from scipy import special
 from scipy.optimize import isotonic_regression as _scipy_isotonic
 from sklearn.base import BaseEstimator
 
-from .._validation import Interval, NoneOK, Options, check_sample_weight, validate_params
-from ._base import BaseLink
+from .._validation import (
+    Interval,
+    NoneOK,
+    Options,
+    PositiveFloats,
+    check_sample_weight,
+    validate_params,
+)
+from ._base import BaseLink, one_se_choice
 
 __all__ = ["IsotonicLink", "pava", "default_bandwidth"]
 
@@ -326,9 +333,12 @@ class IsotonicLink(BaseLink, BaseEstimator):
         ``derivative`` is its slope.  ``"smooth"``: the Gaussian-kernel smoothed
         isotonic estimate ``g_h`` (module docstring); ``derivative`` is its exact,
         smooth derivative -- the one to use for gradients.
-    bandwidth : float > 0 or None, default=None
+    bandwidth : float > 0, sequence of floats > 0, or None, default=None
         Bandwidth ``h`` of ``"smooth"`` in index units; None: :func:`default_bandwidth`.
-        Ignored by ``"linear"``.
+        A sequence, ordered from the widest: chosen by 5-fold cross-validated loss of the
+        link (log loss for binary ``z``, squared error otherwise; folds interleaved along
+        the sorted index), the first candidate within one standard error of the best
+        (:func:`semiparam.links.one_se_choice`).  Ignored by ``"linear"``.
     increasing : bool, default=True
         Direction of monotonicity.
     prior_weight : float >= 0, default=0.0
@@ -372,7 +382,7 @@ class IsotonicLink(BaseLink, BaseEstimator):
     _parameter_constraints = {
         "clip": [Interval(Real, 0.0, 0.5, closed="left")],
         "interpolation": [Options({"linear", "smooth"})],
-        "bandwidth": [Interval(Real, 0.0, None, closed="neither"), NoneOK()],
+        "bandwidth": [Interval(Real, 0.0, None, closed="neither"), PositiveFloats(), NoneOK()],
         "increasing": [Options({True, False})],
         "prior_weight": [Interval(Real, 0.0, None, closed="left")],
     }
@@ -417,12 +427,44 @@ class IsotonicLink(BaseLink, BaseEstimator):
         pos = w > 0
         if not np.all(pos):
             v, z, w = v[pos], z[pos], w[pos]
+        xu, fu = self._levels(v, z, w, wbar)
+        h = self.bandwidth
+        if h is not None and np.ndim(h) == 1:
+            h = (self._cv_bandwidth(v, z, w, wbar, np.asarray(h, dtype=float))
+                 if self.interpolation == "smooth" else float(h[0]))
+        self._set_fit(xu, fu, v, w, bandwidth=h)
+        return self
+
+    def _levels(self, v, z, w, wbar):
+        """Block knots and levels of the (shrunk) isotonic fit."""
         pooled, fu, _ = isotonic_fit(v, z, w, increasing=bool(self.increasing))
         if self.prior_weight > 0:
             fu = _shrink_blocks(fu, pooled.wu, self.prior_weight * wbar,
                                 float(w @ z) / float(w.sum()), bool(self.increasing))
-        self._set_fit(pooled.xu, fu, v, w)
-        return self
+        return pooled.xu, fu
+
+    def _cv_bandwidth(self, v, z, w, wbar, candidates, folds=5):
+        """The candidate bandwidth of ``"smooth"`` chosen by cross-validation."""
+        if candidates.size == 1 or v.size < 2 * folds:
+            return float(candidates[0])
+        binary = bool(np.all((z == 0) | (z == 1)))
+        fold = np.empty(v.size, dtype=np.intp)
+        fold[np.argsort(v, kind="stable")] = np.arange(v.size) % folds
+        losses = np.zeros((candidates.size, v.size))
+        for f in range(folds):
+            tr, te = fold != f, fold == f
+            if np.ptp(z[tr]) == 0:
+                continue
+            base, tau, dj = level_jumps(*self._levels(v[tr], z[tr], w[tr], wbar))
+            for k, h in enumerate(candidates):
+                g = np.clip(_smooth_exact(v[te], base, tau, dj, float(h), False),
+                            max(self.clip, 1e-12), 1.0 - max(self.clip, 1e-12))
+                if binary:
+                    loss = -(z[te] * np.log(g) + (1.0 - z[te]) * np.log1p(-g))
+                else:
+                    loss = (z[te] - g) ** 2
+                losses[k, te] = w[te] * loss
+        return float(candidates[one_se_choice(losses)])
 
     def _set_fit(self, xu, fu, v, w, bandwidth=None):
         """Store the fitted state (used by :meth:`fit` and by the index estimators)."""

@@ -45,7 +45,7 @@ import numpy as np
 
 from .. import _kernels
 from .._kernels import KERNELS, kernel_sums, kernel_sums_at  # public re-exports (semiparam.torch)
-from ._base import BaseLink
+from ._base import BaseLink, one_se_choice
 
 __all__ = ["KernelLink", "KERNEL_NAMES", "rule_of_thumb_bandwidth", "KERNELS", "kernel_sums",
            "kernel_sums_at"]
@@ -89,11 +89,15 @@ class KernelLink(BaseLink):
     ----------
     kernel : {"epanechnikov", "biweight", "triweight", "gaussian"}, default="epanechnikov"
         Kernel, a normalised density (the compact ones on ``[-1, 1]``).
-    bandwidth : float, "silverman" or "cv", default="silverman"
+    bandwidth : float, "silverman", "cv" or sequence of floats, default="silverman"
         A positive float is the bandwidth in the units of ``v``.  ``"silverman"`` is the
         rule of thumb :func:`rule_of_thumb_bandwidth`; ``"cv"`` minimises the
         leave-one-out squared error over a grid of bandwidths from 0.01 to 2 standard
-        deviations of ``v`` (then refined by golden-section search).
+        deviations of ``v`` (then refined by golden-section search).  A sequence of
+        positive floats, ordered from the widest: chosen by how well the link,
+        pseudo-observation included, predicts each fitted point left out (log loss when
+        ``z`` is binary, squared error otherwise): the first candidate within one
+        standard error of the best (:func:`semiparam.links.one_se_choice`).
 
     prior_weight : float >= 0, default=0.0
         Pseudo-observations at the query point with outcome the weighted mean of ``z``:
@@ -221,9 +225,40 @@ class KernelLink(BaseLink):
             return float(bw)
         if bw == "silverman":
             return rule_of_thumb_bandwidth(spread, self._v.size, self.kernel)
-        if bw == "cv":
-            return self._cv_bandwidth(z, w, spread)
-        raise ValueError(f"bandwidth must be a positive float, 'silverman' or 'cv'; got {bw!r}.")
+        if isinstance(bw, str):
+            if bw == "cv":
+                return self._cv_bandwidth(z, w, spread)
+        elif np.ndim(bw) == 1 and len(bw) > 0:
+            cand = np.asarray(bw, dtype=float)
+            if np.all(np.isfinite(cand) & (cand > 0)):
+                return self._loo_choice(z, w, cand)
+        raise ValueError("bandwidth must be a positive float, 'silverman', 'cv' or a sequence "
+                         f"of positive floats; got {bw!r}.")
+
+    def _loo_choice(self, z, w, candidates):
+        """The candidate bandwidth with the smallest leave-one-out loss of the link."""
+        if candidates.size == 1:
+            return float(candidates[0])
+        a = float(self.prior_weight) if np.isfinite(self.prior_weight) else 0.0
+        k0 = float(_kernels.kernel_sums_at(np.zeros(1), np.zeros(1), np.ones(1), 1.0,
+                                           self.kernel)[0][0])
+        zbar = float(w @ z) / float(w.sum())
+        pa, pb = a * k0 * self._wbar * zbar, a * k0 * self._wbar
+        binary = bool(np.all((z == 0) | (z == 1)))
+        order, losses = None, []
+        for h in candidates:
+            S0, _, order, _ = _kernels.kernel_sums(self._v, self._U, float(h), self.kernel,
+                                                   order=order, relative=True)
+            den = S0[:, 1] + pb
+            ok = den > 0
+            g = np.where(ok, (S0[:, 0] + pa) / np.where(ok, den, 1.0), zbar)
+            if binary:
+                g = np.clip(g, 1e-12, 1.0 - 1e-12)
+                loss = -(z * np.log(g) + (1.0 - z) * np.log1p(-g))
+            else:
+                loss = (z - g) ** 2
+            losses.append(w * loss)
+        return float(candidates[one_se_choice(np.array(losses))])
 
     def _cv_bandwidth(self, z, w, spread):
         if self._v.size < 3:
