@@ -56,9 +56,13 @@ def test_pspo_link_is_isotonic_regression_at_the_index(problem):
     pspo = PSPO().fit(t)
     v = pspo.index(t)
     # the prediction link of IsotonicIndexClassifier: the isotonic regression at the
-    # index, one pseudo-observation per block, smoothed
+    # index, one pseudo-observation per block, smoothed at the score's bandwidth or a
+    # narrower multiple (1, 1/2, 1/4, 1/8: index/isotonic._LINK_BANDWIDTHS) chosen by
+    # cross-validation
+    h = pspo.estimator_.bandwidth_
     iso = IsotonicLink(clip=1e-4, prior_weight=1.0, interpolation="smooth",
-                       bandwidth=pspo.estimator_.bandwidth_).fit(v, t.label)
+                       bandwidth=[h, h / 2, h / 4, h / 8]).fit(v, t.label)
+    assert pspo.link_.bandwidth_ == iso.bandwidth_
     np.testing.assert_allclose(pspo.link_(v), iso(v), atol=1e-12)
     grid = np.linspace(v.min() - 1, v.max() + 1, 50)
     np.testing.assert_allclose(pspo.link_(grid), iso(grid), atol=1e-12)
