@@ -129,11 +129,11 @@ from ..links.isotonic import (
     level_jumps,
     pava_pooled,
     pool_ties,
-    robust_scale_pooled,
     row_values,
     smooth_link,
     trimmed_knots,
 )
+from ..stats import robust_spread, standardize
 from ._base import BaseIndexClassifier, normalize_direction
 from ._inference import to_normalised
 from .results import IndexResult
@@ -285,7 +285,7 @@ def _score(X, z, w, b, wts, fit=None, hint=None):
 def _weights(X, w, b, pooled, fu, method, factor, clip, n_eff):
     """Efficient (or unit) weights and the centring at the index ``X @ b``."""
     v = X @ b
-    scale = robust_scale_pooled(pooled.xu, pooled.wu)
+    scale = robust_spread(pooled.xu, pooled.wu, check_input=False)
     if not scale > 0:
         scale = 1.0
     h = factor * scale * n_eff ** (-1.0 / 7.0)
@@ -555,10 +555,7 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         # matrices of _gram free of cancellation.  Scaling each column by its weighted
         # sd makes the iteration (unit-norm iterates, step cap) independent of units:
         # the direction is estimated in standard units and mapped back.
-        X = X - (w @ X) / w.sum()
-        sd = np.sqrt((w @ (X * X)) / w.sum())
-        sd = np.where(sd > 0, sd, 1.0)
-        X = X / sd
+        X, _, sd = standardize(X, w, check_input=False)
         self._sd = sd
         start = _logit_start(X, z, w)
         if not np.all(np.isfinite(start)) or not np.any(start != 0):

@@ -89,6 +89,8 @@ from scipy import stats
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
+from ..stats import weighted_mean, weighted_quantile
+
 __all__ = ["marginal_effects", "effect_link", "AT_OPTIONS", "METHOD_OPTIONS"]
 
 AT_OPTIONS = ("overall", "mean", "median", "zero")
@@ -122,27 +124,18 @@ def _dummy_columns(X):
             if X[:, j].min() == 0 and X[:, j].max() == 1 and np.all(X[:, j] % 1.0 == 0)]
 
 
-def _weighted_median(x, w):
-    order = np.argsort(x, kind="stable")
-    cw = np.cumsum(w[order])
-    half = 0.5 * cw[-1]
-    k = int(np.searchsorted(cw, half))
-    if np.isclose(cw[k], half) and k + 1 < x.size:
-        return 0.5 * (x[order][k] + x[order][k + 1])
-    return x[order][k]
-
-
 def _points(X, w, at):
     """Evaluation points and the weights that average their effects."""
     if at == "overall":
         return X, w / w.sum()
     if at == "mean":
-        x0 = np.average(X, axis=0, weights=w)
+        x0 = weighted_mean(X, w, check_input=False)
     elif at == "median":
         if np.all(w == w[0]):
             x0 = np.median(X, axis=0)
         else:
-            x0 = np.array([_weighted_median(X[:, j], w) for j in range(X.shape[1])])
+            x0 = np.array([weighted_quantile(X[:, j], 0.5, w, method="averaged_inverted_cdf",
+                                             check_input=False) for j in range(X.shape[1])])
     else:
         x0 = np.zeros(X.shape[1])
     return x0[None, :], np.ones(1)

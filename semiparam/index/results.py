@@ -327,7 +327,7 @@ def record_fit(est, X, target, w, caught=()):
     est._train_data = (X, np.asarray(target, dtype=float), w)
     if "bandwidth" in est.get_params() and hasattr(est, "bandwidth_") \
             and not hasattr(est, "bandwidth_factor"):
-        from ._objective import weighted_sd
+        from ..stats import weighted_sd
 
         sd = weighted_sd(X @ est.coef_, w)
         est.bandwidth_sd_ = float(est.bandwidth_ / sd) if sd > 0 else float("nan")

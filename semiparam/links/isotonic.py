@@ -72,6 +72,7 @@ from scipy.optimize import isotonic_regression as _scipy_isotonic
 from sklearn.base import BaseEstimator
 
 from .._validation import Interval, NoneOK, Options, check_sample_weight, validate_params
+from ..stats import robust_spread
 from ._base import BaseLink
 
 __all__ = ["IsotonicLink", "pava", "default_bandwidth"]
@@ -208,27 +209,6 @@ def smooth_link(v, base, tau, dj, h):
     return np.interp(v, grid, g), np.interp(v, grid, dg)
 
 
-def robust_scale_pooled(xu, wu):
-    """``min(sd, IQR / 1.349)`` of sorted distinct values ``xu`` with weights ``wu``.
-
-    Quantiles are the weighted inverted cdf (frequency semantics); returns 0 for a
-    constant index.
-    """
-    wsum = wu.sum()
-    mean = (wu @ xu) / wsum
-    sd = float(np.sqrt(max((wu @ (xu - mean) ** 2) / wsum, 0.0)))
-    cw = np.cumsum(wu)
-    q1, q3 = xu[np.minimum(np.searchsorted(cw, [0.25 * wsum, 0.75 * wsum]), xu.shape[0] - 1)]
-    iqr = (q3 - q1) / 1.349
-    return float(min(sd, iqr)) if iqr > 0 else sd
-
-
-def _robust_scale(v, w):
-    """``min(sd, IQR / 1.349)`` of ``v`` with weights ``w``."""
-    pooled = pool_ties(v, np.zeros_like(v), w)
-    return robust_scale_pooled(pooled.xu, pooled.wu)
-
-
 def default_bandwidth(v, sample_weight=None, factor: float = 0.5) -> float:
     """Rule-of-thumb bandwidth for the smoothed link derivative.
 
@@ -242,7 +222,7 @@ def default_bandwidth(v, sample_weight=None, factor: float = 0.5) -> float:
     v = np.asarray(v, dtype=float)
     w = np.ones(v.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
     n_eff = w.sum() ** 2 / (w @ w)
-    scale = _robust_scale(v, w)
+    scale = robust_spread(v, w, check_input=False)
     if not scale > 0:
         return 1.0
     return float(factor * scale * n_eff ** (-1.0 / 7.0))

@@ -43,38 +43,15 @@ import numbers
 
 import numpy as np
 
-from .. import _kernels
 from .._kernels import KERNELS, kernel_sums, kernel_sums_at  # public re-exports (semiparam.torch)
+from ..stats import rule_of_thumb_bandwidth, weighted_sd
 from ._base import BaseLink
 
 __all__ = ["KernelLink", "KERNEL_NAMES", "rule_of_thumb_bandwidth", "KERNELS", "kernel_sums",
            "kernel_sums_at"]
 
 #: kernel names accepted (the registry of :mod:`semiparam._kernels`)
-KERNEL_NAMES = ("epanechnikov", "biweight", "triweight", "gaussian")
-
-# (roughness R(K), variance mu_2(K)) of each kernel as a normalised density
-_KERNEL_CONSTANTS = {
-    "gaussian": (0.5 / np.sqrt(np.pi), 1.0),
-    "epanechnikov": (3.0 / 5.0, 1.0 / 5.0),
-    "biweight": (5.0 / 7.0, 1.0 / 7.0),
-    "triweight": (350.0 / 429.0, 1.0 / 9.0),
-}
-
-
-def _canonical(kernel: str) -> float:
-    r, mu2 = _KERNEL_CONSTANTS[kernel]
-    return (r / mu2**2) ** 0.2
-
-
-def rule_of_thumb_bandwidth(sd: float, n: float, kernel: str) -> float:
-    """Silverman's rule ``1.06 sd n^(-1/5)`` carried over to ``kernel``.
-
-    The Gaussian rule is rescaled by the ratio of canonical bandwidths
-    ``delta_K / delta_phi`` (Marron & Nolan 1988), e.g. 2.214 for the Epanechnikov
-    kernel on ``[-1, 1]``, so that every kernel smooths about as much.
-    """
-    return 1.06 * float(sd) * float(n) ** (-0.2) * _canonical(kernel) / _canonical("gaussian")
+KERNEL_NAMES = tuple(KERNELS)
 
 
 def _check_kernel(kernel):
@@ -195,11 +172,11 @@ class KernelLink(BaseLink):
         a = float(self.prior_weight)
         if not (np.isfinite(a) and a >= 0):
             raise ValueError(f"prior_weight must be finite and >= 0; got {self.prior_weight!r}.")
-        k0 = float(_kernels.kernel_sums_at(np.zeros(1), np.zeros(1), np.ones(1), 1.0,
+        k0 = float(kernel_sums_at(np.zeros(1), np.zeros(1), np.ones(1), 1.0,
                                            self.kernel_)[0][0])
         wbar = self._wbar
         self._prior = (a * k0 * wbar * float(w @ z) / float(w.sum()), a * k0 * wbar)
-        S0, _ = _kernels.kernel_sums_at(self._v, self._v, self._U, self.bandwidth_, self.kernel_)
+        S0, _ = kernel_sums_at(self._v, self._v, self._U, self.bandwidth_, self.kernel_)
         # the self term keeps the denominator positive
         self._fitted = (S0[:, 0] + self._prior[0]) / (S0[:, 1] + self._prior[1])
         self._mono = None
@@ -211,9 +188,7 @@ class KernelLink(BaseLink):
 
     def _choose_bandwidth(self, z, w):
         bw = self.bandwidth
-        sw = w.sum()
-        m = (w @ self._v) / sw
-        sd = float(np.sqrt((w @ (self._v - m) ** 2) / sw))
+        sd = float(weighted_sd(self._v, w, check_input=False))
         spread = sd if sd > 0 else 1.0
         if isinstance(bw, numbers.Real) and not isinstance(bw, bool):
             if not (np.isfinite(bw) and bw > 0):
@@ -233,7 +208,7 @@ class KernelLink(BaseLink):
         order = [None]
 
         def loo_mse(logh):
-            S0, _, order[0], _ = _kernels.kernel_sums(
+            S0, _, order[0], _ = kernel_sums(
                 self._v, self._U, float(np.exp(logh)), self.kernel, order=order[0],
                 relative=True,
             )
@@ -283,7 +258,7 @@ class KernelLink(BaseLink):
             if not derivative:
                 return np.interp(q, self._v, self._mono).reshape(shape)
             return _interp_slope(q, self._v, self._mono).reshape(shape)
-        S0, S1, lscale = _kernels.kernel_sums_at(
+        S0, S1, lscale = kernel_sums_at(
             q, self._v, self._U, self.bandwidth_, self.kernel_, derivative=derivative,
             relative=True,
         )
@@ -324,7 +299,7 @@ class KernelLink(BaseLink):
         x, qs = (self._v - c) / s, (q - c) / s
         w, wz = self._U[:, 1], self._U[:, 0]
         U = np.column_stack([w, w * x, w * x * x, wz, wz * x])
-        A, _ = _kernels.kernel_sums_at(qs, x, U, self.bandwidth_ / s, self.kernel_)
+        A, _ = kernel_sums_at(qs, x, U, self.bandwidth_ / s, self.kernel_)
         m0 = A[:, 0]
         m1 = A[:, 1] - qs * m0
         m2 = A[:, 2] - 2.0 * qs * A[:, 1] + qs * qs * m0

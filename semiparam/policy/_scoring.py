@@ -54,25 +54,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels import kernel_sums, kernel_sums_at
 from ..exceptions import ConvergenceWarning, warn
-from ..links._base import BaseLink
+from ..links import BaseLink, kernel_sums, kernel_sums_at
+from ..stats import robust_spread
 
-__all__ = ["score_fit", "ScoreFit", "NadarayaWatsonLink", "robust_spread"]
+__all__ = ["score_fit", "ScoreFit", "NadarayaWatsonLink"]
 
 #: largest step (radians) taken in one scoring iteration
 _MAX_STEP = 0.5
-
-
-def robust_spread(t, w) -> float:
-    """``min(weighted sd, IQR / 1.349)`` of ``t`` (rows with positive weight)."""
-    pos = w > 0
-    t, w = t[pos], w[pos]
-    mean = np.average(t, weights=w)
-    sd = float(np.sqrt(np.average((t - mean) ** 2, weights=w)))
-    q75, q25 = np.percentile(t, [75, 25])
-    iqr = float(q75 - q25) / 1.349
-    return min(sd, iqr) if iqr > 0 else sd
 
 
 class NadarayaWatsonLink(BaseLink):
@@ -243,7 +232,7 @@ def score_fit(X, z, w, start, *, kernel="gaussian", bandwidth_factor=1.0, clip=1
         if frozen:  # only the link residual follows theta
             g, order = _link(t, z, w, h, kernel, clip, order)
         else:
-            h = bandwidth_factor * robust_spread(t, w) * n_eff ** (-0.2)
+            h = bandwidth_factor * robust_spread(t, w, check_input=False) * n_eff ** (-0.2)
             if not np.isfinite(h) or h <= 0:
                 break
             g, gp, EX, order = _nuisances(t, z, w, X, h, kernel, clip, order)

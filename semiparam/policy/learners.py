@@ -453,7 +453,8 @@ class OSPO(_BaseLearner):
         self.tol = tol
 
     def _fit_direction(self, X, z, w):
-        from ._scoring import NadarayaWatsonLink, robust_spread, score_fit
+        from ..stats import robust_spread
+        from ._scoring import NadarayaWatsonLink, score_fit
 
         start = _logit_start(X, z, w, self.C, type(self).__name__)
         self.start_estimator_ = start
