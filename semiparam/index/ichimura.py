@@ -38,11 +38,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import NoneOK, Options
 from ..stats import weighted_sd
 from ._base import BaseIndexClassifier, BaseIndexRegressor
 from ._objective import SquaredLoss
 from .kleinspady import _COMMON_CONSTRAINTS, _LOOIndexMixin
+from .results import cov_type_constraint
 
 __all__ = ["IchimuraClassifier", "IchimuraRegressor"]
 
@@ -104,7 +104,7 @@ _ATTRS_DOC = """
 class _IchimuraMixin(_LOOIndexMixin):
     _parameter_constraints: dict = {
         **_COMMON_CONSTRAINTS,
-        "cov_type": [Options({"sandwich", "bootstrap"}), NoneOK()],
+        "cov_type": cov_type_constraint("sandwich", "bootstrap"),
     }
 
     def __init__(self, *, kernel="epanechnikov", bandwidth="cv", normalize="unit",

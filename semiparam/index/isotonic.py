@@ -83,14 +83,13 @@ Inference
 ``cov_type="sandwich"`` (default): ``H^+ S H^+`` with ``S = sum_i (w_i c_i r_i)^2
 (x_i - m_i)(x_i - m_i)'``, the Z-estimator sandwich in the tangent space (one extra
 ``O(n d^2)`` product), with residuals ``r_i`` from 5-fold cross-fitted isotonic fits
-(in-sample isotonic residuals are too small).  It is an asymptotic approximation: in our
-runs (d = 3, cloglog and shifted-logistic links) 95% intervals covered 0.88-0.93 at
-n = 500 and 0.91-0.95 at n = 2000.  ``cov_type="bootstrap"``: ``n_bootstrap`` row
-resamples drawn with ``np.random.default_rng(random_state)``, each refitted by the
-unchecked :meth:`IsotonicIndexClassifier._fit_core` started at the full-sample estimate;
-off by default because it multiplies the fit time by about ``n_bootstrap / 3``, and it
-did no better at n = 500 (coverage 0.80-0.93): the excess variance at small n comes from
-estimating the link, a second-order effect that both miss.  ``cov_type=None`` or
+(in-sample isotonic residuals are too small); an asymptotic approximation (its coverage
+is measured in ``docs/isotonic.md``, section 2.5).  ``cov_type="bootstrap"``:
+``n_bootstrap`` row resamples (:mod:`semiparam.index.bootstrap`, ``scheme="rows"``,
+seeded by ``random_state``), each refitted by the unchecked
+:meth:`IsotonicIndexClassifier._fit_core` started at the full-sample estimate; off by
+default because each replicate costs about a third of a fit, and neither covariance
+accounts for the second-order error of estimating the link.  ``cov_type=None`` or
 ``n_bootstrap=0`` (with ``"bootstrap"``) computes no covariance.  Weights are scaled to
 mean one (they are not frequencies), so both covariances are invariant to rescaling them.
 
@@ -136,7 +135,8 @@ from ..links.isotonic import (
 from ..stats import robust_spread, standardize
 from ._base import BaseIndexClassifier, normalize_direction
 from ._inference import to_normalised
-from .results import IndexResult
+from .bootstrap import bootstrap
+from .results import IndexResult, cov_type_constraint
 from .separation import check_separation, warn_separation
 
 __all__ = ["IsotonicIndexClassifier"]
@@ -456,7 +456,7 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         "bandwidth_factor": [Interval(Real, 0.0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None)],
         "tol": [Interval(Real, 0.0, None, closed="neither")],
-        "cov_type": [Options({"sandwich", "bootstrap", None})],
+        "cov_type": cov_type_constraint("sandwich", "bootstrap"),
         "n_bootstrap": [Interval(Integral, 0, None)],
         "random_state": [NoneOK(), InstanceOf(Integral, np.random.Generator)],
     }
@@ -643,24 +643,15 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
             return cov, "bootstrap", info
 
     def _bootstrap(self, X, z, w, b):
-        rng = np.random.default_rng(self.random_state)
-        n = X.shape[0]
-        draws, failed = [], 0
-        for _ in range(self.n_bootstrap):
-            idx = rng.integers(0, n, n)
+        def refit(idx):
             zb = z[idx]
             if zb.min() == zb.max():
-                failed += 1
-                continue
-            wb = w[idx] / w[idx].mean()
-            core = self._fit_core(X[idx], zb, wb, b)
+                return None
+            core = self._fit_core(X[idx], zb, w[idx] / w[idx].mean(), b)
             if core.status == "flat":
-                failed += 1
-                continue
-            draws.append(normalize_direction(core.b / self._sd, self.normalize)[0])
-        info = {"Bootstrap reps": len(draws)}
-        if failed:
-            info["Failed reps"] = failed
-        if len(draws) < 2:
-            return None, info
-        return np.cov(np.asarray(draws), rowvar=False), info
+                return None
+            return normalize_direction(core.b / self._sd, self.normalize)[0]
+
+        boot = bootstrap(refit, X.shape[0], scheme="rows", n_replicates=self.n_bootstrap,
+                         random_state=self.random_state, dim=X.shape[1])
+        return (None if boot.n_ok < 2 else boot.cov), boot.info()

@@ -64,8 +64,7 @@ Inference is conditional on the design (the points averaged over are held fixed)
 in statsmodels.
 
 ``se="bootstrap"`` refits the whole estimator on ``n_bootstrap`` resamples (the
-multinomial frequency weights of :class:`~semiparam.index._inference.BootstrapCovariance`)
-and reports the standard deviation of the replicated effects.
+multinomial frequency weights of :mod:`semiparam.index.bootstrap`) and reports the standard deviation of the replicated effects.
 
 Intervals are Wald intervals ``effect +- z_{1-alpha/2} std_err``.
 
@@ -90,6 +89,7 @@ from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from ..stats import weighted_mean, weighted_quantile
+from .bootstrap import bootstrap
 
 __all__ = ["marginal_effects", "effect_link", "AT_OPTIONS", "METHOD_OPTIONS"]
 
@@ -383,24 +383,11 @@ class _Semiparametric:
 
 def _link_covariance(model, refit, v, z, w, n_rep, rng):
     """Covariance of the effects over link refits on resampled rows (index fixed)."""
-    n = v.size
-    reps = []
-    for _ in range(n_rep):
-        counts = rng.multinomial(n, np.full(n, 1.0 / n))
-        wb = w * counts
-        if wb.sum() <= 0:
-            continue
-        try:
-            link_b = refit(v, z, wb)
-            e = model.effects_with_link(link_b)
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
-            continue
-        if np.all(np.isfinite(e)):
-            reps.append(e)
-    reps = np.asarray(reps)
-    if reps.shape[0] < 2:
-        return np.full((model.beta.size,) * 2, np.nan)
-    return np.atleast_2d(np.cov(reps, rowvar=False, ddof=1))
+    def effects(wb):
+        return model.effects_with_link(refit(v, z, wb)) if wb.sum() > 0 else None
+
+    return bootstrap(effects, v.size, weights=w, n_replicates=n_rep, random_state=rng,
+                     dim=model.beta.size).cov
 
 
 def _bootstrap_effects(est, X, z, w, at, method, dummy, n_bootstrap, rng):
@@ -411,20 +398,15 @@ def _bootstrap_effects(est, X, z, w, at, method, dummy, n_bootstrap, rng):
         template.set_params(cov_type=None)
     P, weights = _points(X, w, at)
     dummies = _dummy_columns(X) if dummy else []
-    reps = []
-    for _ in range(n_bootstrap):
-        counts = rng.multinomial(n, np.full(n, 1.0 / n))
-        wb = w * counts
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fit = clone(template).fit(X, z, sample_weight=wb)
-            e = _point_effects(fit, X, z, wb, P, weights, dummies, method)
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
-            continue
-        if np.all(np.isfinite(e)):
-            reps.append(e)
-    return np.asarray(reps)
+
+    def effects(wb):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = clone(template).fit(X, z, sample_weight=wb)
+        return _point_effects(fit, X, z, wb, P, weights, dummies, method)
+
+    return bootstrap(effects, X.shape[0], weights=w, n_replicates=n_bootstrap,
+                     random_state=rng)
 
 
 def _point_effects(est, X, z, w, P, weights, dummies, method):
@@ -491,9 +473,8 @@ def marginal_effects(estimator, X=None, y=None, *, at="overall", method="dydx", 
     dummies = _dummy_columns(Xtr) if dummy else []
     if se == "bootstrap":
         eff = _point_effects(estimator, Xtr, z, w, P, weights, dummies, method)
-        reps = _bootstrap_effects(estimator, Xtr, z, w, at, method, dummy, int(n_bootstrap), rng)
-        cov = (np.atleast_2d(np.cov(reps, rowvar=False, ddof=1)) if reps.shape[0] >= 2
-               else np.full((eff.size, eff.size), np.nan))
+        boot = _bootstrap_effects(estimator, Xtr, z, w, at, method, dummy, int(n_bootstrap), rng)
+        cov = boot.cov if boot.n_ok >= 2 else np.full((eff.size, eff.size), np.nan)
     elif _is_parametric(estimator):
         eff, cov = _Parametric(estimator, P, dummies, method, weights).estimate()
     else:

@@ -44,6 +44,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import Callable, InstanceOf, Interval, NoneOK, Options, validate_params
 from ..index.predictions import floor_probability, log_odds
+from ..index.results import cov_type_constraint
 from ..index.separation import warn_separation
 from .features import FeatureMap, OneHotFeatures, identified_basis, resolve_features
 from .softmax import SoftmaxPolicy
@@ -528,7 +529,7 @@ class PSPO(_BaseLearner):
         "C": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None)],
         "tol": [Interval(Real, 0, None, closed="neither")],
-        "cov_type": [NoneOK(), Options({"sandwich", "bootstrap"})],
+        "cov_type": cov_type_constraint("sandwich", "bootstrap"),
     }
 
     def __init__(self, *, features=None, method="efficient", bandwidth_factor=0.5, clip=1e-4,
