@@ -112,7 +112,6 @@ response models. *Econometrica* 61(2), 387-421.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 

@@ -172,8 +172,7 @@ class KernelLink(BaseLink):
         a = float(self.prior_weight)
         if not (np.isfinite(a) and a >= 0):
             raise ValueError(f"prior_weight must be finite and >= 0; got {self.prior_weight!r}.")
-        k0 = float(kernel_sums_at(np.zeros(1), np.zeros(1), np.ones(1), 1.0,
-                                           self.kernel_)[0][0])
+        k0 = KERNELS[self.kernel_].k0
         wbar = self._wbar
         self._prior = (a * k0 * wbar * float(w @ z) / float(w.sum()), a * k0 * wbar)
         S0, _ = kernel_sums_at(self._v, self._v, self._U, self.bandwidth_, self.kernel_)
