@@ -28,8 +28,8 @@ cross-validation, and of explicit ``n_restarts > 0``.
 Strategy (the objective is multimodal)
 --------------------------------------
 On small samples, above all with discrete regressors, the leave-one-out objective has
-many local optima, most of them narrow and at small bandwidths; R np's ten random
-Nelder–Mead starts ended at ten different values on birthwt.  No single local method
+many local optima, most of them narrow and at small bandwidths (``docs/kleinspady.md``).
+No single local method
 finds the best of them, so the search spends a fixed, deterministic budget of short
 L-BFGS runs (scipy, analytic gradient; the kernels re-use the previous sort order of
 the index between evaluations):
@@ -75,17 +75,14 @@ objective on all rows, so they change where the search looks, never what is opti
 above 40 000 rows the search runs on a fixed subsample of 20 000 rows (its bandwidth
 rescaled by the ``n^(-1/5)`` rate), and with ``kernel="gaussian"`` above 1 500 rows it
 runs with the triweight kernel at the matching canonical bandwidth
-(``h_tri = 2.978 h``, Marron & Nolan 1988), whose sums cost ``O(n log n)``.  With up to
+(``h_tri = delta_tri / delta_phi h = 2.978 h``, Marron & Nolan 1988), whose sums cost ``O(n log n)``.  With up to
 20 columns and a joint bandwidth the polish from a warm start is BFGS whose initial
 inverse Hessian is the warm problem's own, by central differences of its gradient
 (``2 d`` cheap evaluations) carried to this problem's coordinates: near-Newton steps
 from the first iteration, half the evaluations of a cold L-BFGS polish.
 
-Measured against a Nelder–Mead multistart that mimics np's (10 starts, about 9 000
-evaluations per data set; ``benchmarks/search_vs_np.py``), this search reached an
-objective at least as good on 16 of the 17 small rugged data sets it was tuned on and on
-7 of 12 held-out ones (birthwt subsamples lose most often: narrow optima at tiny
-bandwidths), with about a tenth of the evaluations; see ``docs/kleinspady.md``.
+How it compares with a Nelder–Mead multistart that mimics np's is measured in
+``docs/kleinspady.md`` (``benchmarks/search_vs_np.py``).
 
 References
 ----------

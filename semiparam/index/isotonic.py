@@ -37,16 +37,10 @@ Hendrickx (2018) prove ``sqrt(n)``-consistency and asymptotic normality of score
 estimators built on the isotonic MLE, and efficiency (or efficiency up to an arbitrarily
 small loss) for versions weighted with smooth plug-in estimates of ``F`` and its
 derivative.  Our binary weighting is that construction carried over to the single-index
-model; its efficiency here is measured, not proved
-(docs/isotonic.md): on the feature-based preference-learning design of the policy
-module (d = 180 difference features, n = 5000 pairs, 20 seeds) the regret at a KL budget
-of 0.2 relative to DPO (logit) is 0.67 at a shifted-logistic link (s = 1.5; paired z = 16)
-and 1.02 at the logistic link (s = 0), where DPO is efficient; ``"simple"`` is no better
-than logit at s = 1.5.  Centring by ``m(v)`` makes the score insensitive to first-order
-error in the link (Neyman orthogonality), so no cross-fitting is needed (measured:
-5-fold cross-fitting of the link changed the errors by < 2%), while Fisher steps on the
-profile likelihood through the piecewise-linear link -- the reference code's PSPO --
-overfit badly (direction errors 2.5 to 5 times logit's on the same design).
+model; its efficiency here is measured, not proved (``docs/isotonic.md``).  Centring by
+``m(v)`` makes the score insensitive to first-order error in the link (Neyman
+orthogonality), so no cross-fitting of the link is needed; Fisher steps on the profile
+likelihood through the piecewise-linear link overfit instead (``docs/isotonic.md``).
 
 Algorithm
 ---------
@@ -66,9 +60,8 @@ take Fisher-scoring steps ``beta <- normalise(beta + H^+ U)`` with
    and is asymptotically the same estimator; the point is numerical.  ``U`` is piecewise
    constant in ``beta``; when the weights move with ``beta`` too, their data-dependent
    part adds a noise term to the Jacobian that is comparable to ``H`` when ``d`` is large
-   and ``h`` small, and the iterates then jitter at a Newton decrement per direction of
-   0.03 to 0.05 (d = 180, n = 5000) or drift away when ``H`` is not refreshed.  Frozen,
-   the jitter falls to about 0.005 there, and below 0.03 in all our runs down to n = 200.
+   and ``h`` small, and the iterates jitter instead of settling (``docs/isotonic.md``,
+   section 2.2).
 
 We stop at the first frozen iterate whose decrement per direction ``U'H^+U / (d - 1)``
 (the squared remaining step in standard-error units) is below ``tol`` (default 0.05, a

@@ -19,9 +19,8 @@ likelihood cross-validation of direction and bandwidth, as R's ``np`` does.  A f
 bandwidth (in standard deviations of the index) or Silverman's rule makes the objective
 a scale-invariant function of the direction alone.
 
-The objective is multimodal (on R's birthwt data np's ten random starts ended at ten
-different values).  The search, shared with the Ichimura estimators and documented in
-:mod:`semiparam.index._search`, is deterministic: pilot directions (logit, probit, least
+The objective is multimodal (``docs/kleinspady.md``).  The search, shared with the
+Ichimura estimators and documented in :mod:`semiparam.index._search`, is deterministic: pilot directions (logit, probit, least
 squares), a bandwidth profile along each (continuation from a large bandwidth down), a
 screened multistart of short L-BFGS runs with the analytic gradient, separation moves
 for discrete regressors, basin hopping from a pool of the best optima, and a final
@@ -235,8 +234,9 @@ class KleinSpadyClassifier(_LOOIndexMixin, BaseIndexClassifier):
     ----------
     kernel : {"epanechnikov", "biweight", "triweight", "gaussian"}, default="epanechnikov"
         Kernel of the link estimate.  The compact kernels run in ``O(n log n)`` exactly;
-        ``"gaussian"`` is R np's default (exact below n = 600, a fast Gauss transform
-        above).
+        ``"gaussian"`` is R np's default (exact sums for small n, a fast Gauss transform
+        above; the thresholds are :mod:`semiparam._kernels`' ``GAUSSIAN_AUTO_EXACT_MAX``
+        and ``LOO_DENSE_MAX``).
     bandwidth : "cv", "silverman" or float, default="cv"
         ``"cv"``: chosen jointly with the direction by maximising the leave-one-out
         likelihood (R np's choice).  A float: fixed, in standard deviations of the

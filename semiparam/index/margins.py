@@ -18,14 +18,12 @@ Which derivative
 ``g'`` must be a smooth, consistent estimate with little smoothing bias, because the
 bias of an average derivative does not shrink with its standard error.  Spline sieves
 have one.  For kernel links (Klein–Spady, Ichimura) the derivative of the
-Nadaraya–Watson ratio at the cross-validated bandwidth understates ``E g'(v)`` by a few
-per cent (about 0.75 standard errors at n = 2000 on a cloglog design, even at the true
-direction); the effects use the local-linear slope at the same bandwidth instead
-(:meth:`~semiparam.links.KernelLink.local_slope`: no design bias, boundary-adaptive;
--0.3% on the same design).  The isotonic fit is a step function whose interpolated
-slope is zero on flat blocks and huge across jumps; averaging it is not an estimate of
-``E g'(v)`` (on ``statsmodels.datasets.fair`` it gave -0.463 for ``rate_marriage``
-against statsmodels Logit's -0.130).  For isotonic links the effects use the
+Nadaraya–Watson ratio at the cross-validated bandwidth has a design bias that
+understates ``E g'(v)`` (``docs/margins.md``); the effects use the local-linear slope at
+the same bandwidth instead (:meth:`~semiparam.links.KernelLink.local_slope`: no design
+bias, boundary-adaptive).  The isotonic fit is a step function whose interpolated slope
+is zero on flat blocks and huge across jumps; averaging it is not an estimate of
+``E g'(v)``.  For isotonic links the effects use the
 kernel-smoothed isotonic fit ``g_h(v) = g_1 + sum_j D_j Phi((v - t_j) / h)`` (Groeneboom
 & Hendrickx 2018) at the estimator's bandwidth: its derivative is the smoothed monotone
 derivative estimate.  Parametric links (logit) use the exact density.
@@ -50,9 +48,8 @@ is re-estimated on the new index.  To first order, with ``mu(t) = E[x | x'beta =
 (Along ``delta = beta`` both vanish or give ``-g'``: the effects are scale invariant.)
 ``mu`` and ``mu'`` are Gaussian-kernel regressions of each column of ``X`` on the index
 (Silverman bandwidth), ``g''`` a central difference of ``g'`` over ``+-h/2`` with ``h``
-the link's smoothing bandwidth (a finer step differentiates the kernel noise of ``g'``:
-on the fair data the average of ``g''(v)(x - mu(v))``, zero in the population, was
-0.3 to 1.0 with a step of ``1e-4 h`` and below 0.04 with ``h/2``).  These linearisations
+the link's smoothing bandwidth (a finer step differentiates the kernel noise of ``g'``;
+``docs/margins.md``).  These linearisations
 give ``J = d m / d delta`` (complex step again) and the coefficient part ``J V J'`` with
 ``V = result_.cov``.  The link's own sampling error at the fitted index is added:
 ``Var_g`` is the variance of ``m`` over ``n_link_bootstrap`` refits of the link (same
@@ -64,7 +61,8 @@ Inference is conditional on the design (the points averaged over are held fixed)
 in statsmodels.
 
 ``se="bootstrap"`` refits the whole estimator on ``n_bootstrap`` resamples (the
-multinomial frequency weights of :mod:`semiparam.index.bootstrap`) and reports the standard deviation of the replicated effects.
+multinomial frequency weights of :mod:`semiparam.index.bootstrap`) and reports the
+standard deviation of the replicated effects.
 
 Intervals are Wald intervals ``effect +- z_{1-alpha/2} std_err``.
 
@@ -392,7 +390,6 @@ def _link_covariance(model, refit, v, z, w, n_rep, rng):
 
 def _bootstrap_effects(est, X, z, w, at, method, dummy, n_bootstrap, rng):
     """Effects of full refits on resampled rows (the estimator's own search each time)."""
-    n = X.shape[0]
     template = clone(est)
     if "cov_type" in template.get_params():
         template.set_params(cov_type=None)

@@ -20,10 +20,8 @@ out.  Cost: ``O(n log n)`` for the sort, ``O(n)`` for PAVA.
 The PAVA itself is scikit-learn's: ``sklearn.isotonic.isotonic_regression`` delegates to
 ``scipy.optimize.isotonic_regression`` (scipy >= 1.12).  :func:`pava` calls scikit-learn's
 function; the private inner-loop helper calls the scipy routine it delegates to directly,
-because scikit-learn's parameter validation costs about 4 ms per call -- a hundred times
-the PAVA itself at ``n = 1000`` and the dominant cost of a bootstrap (measured here:
-4.3 ms vs 0.05 ms at ``n = 1e3``; 15.5 ms vs 12.4 ms at ``n = 1e5``).  Both give the same
-numbers.
+because scikit-learn's parameter validation costs far more than the PAVA itself at
+moderate ``n`` (measured in ``docs/isotonic.md``, section 1).  Both give the same numbers.
 
 Evaluation between the fitted points
 ------------------------------------
@@ -44,9 +42,9 @@ fit convolved with a Gaussian kernel of bandwidth ``h``.  It is monotone and inf
 differentiable, its derivative ``sum_j D_j phi((v - t_j)/h) / h`` is the smoothed
 derivative estimate of Groeneboom & Hendrickx (2018) and Balabdaoui, Groeneboom &
 Hendrickx (2019), and it tends to the step function as ``h -> 0``.  Default bandwidth
-``h = 0.5 sigma n^(-1/7)`` with ``sigma = min(sd, IQR / 1.349)`` of the index (the rate
-for derivative estimation; the constant chosen by measurement, see
-:class:`~semiparam.index.IsotonicIndexClassifier`).
+``h = 0.5 sigma n_eff^(-1/7)`` with ``sigma`` the robust spread
+:func:`semiparam.stats.robust_spread` of the index (the rate for derivative estimation;
+the constant chosen by measurement, ``docs/isotonic.md``).
 
 References
 ----------

@@ -14,7 +14,8 @@ weights ``Kbar`` held fixed.  Nuisances: leave-one-out Nadaraya-Watson estimates
 ``g`` and of its derivative (the derivative of the ratio, from kernel-derivative sums),
 and of every column of ``E[X | t]``, all from the exact ``O(n log n)`` sums of
 :mod:`semiparam._kernels`.  Bandwidth ``h = c * sigma * n^(-1/5)`` with the robust spread
-``sigma = min(sd(t), IQR(t)/1.349)``: a plain ``sd`` oversmooths when the index is a
+``sigma = min(sd(t), IQR(t)/1.349)`` (:func:`semiparam.stats.robust_spread`, weighted
+quartiles): a plain ``sd`` oversmooths when the index is a
 heavy-tailed mixture (pairs of actions on very different scales), which biases ``g'`` and
 ``E[X | t]`` exactly where the link is steep.
 
@@ -43,9 +44,7 @@ and ``O(n p^2)`` for ``J``; a frozen one two columns and ``O(n p)``.
 
 Why not the Klein-Spady likelihood itself?  Maximising the leave-one-out
 quasi-likelihood differentiates through the neighbours' positions too; with ~180
-coefficients that freedom overfits (measured in ``docs/policy.md``: with a cross-validated
-bandwidth the regret is 1.4 to 1.7 times DPO's on the acceptance design, and five times
-DPO's with unequal action scales, where this score's root does no harm).
+coefficients that freedom overfits (measured in ``docs/policy.md``).
 """
 
 from __future__ import annotations
