@@ -83,6 +83,9 @@ class KernelLink(BaseLink):
         weighted isotonic regression (weights: the points' kernel mass, scikit-learn's
         PAVA) and evaluated by linear interpolation, flat beyond the ends.
         ``derivative`` is then the slope of that interpolant.
+    clip : float in [0, 0.5), default=0.0
+        Values are clipped to ``[clip, 1 - clip]`` (for probabilities; 0: no clipping).
+        ``derivative`` is that of the unclipped estimate.
 
     Attributes
     ----------
@@ -107,11 +110,12 @@ class KernelLink(BaseLink):
     """
 
     def __init__(self, kernel: str = "epanechnikov", bandwidth="silverman", *,
-                 prior_weight: float = 0.0, monotone: bool = False):
+                 prior_weight: float = 0.0, monotone: bool = False, clip: float = 0.0):
         self.kernel = kernel
         self.bandwidth = bandwidth
         self.prior_weight = prior_weight
         self.monotone = monotone
+        self.clip = clip
 
     def __repr__(self) -> str:
         extra = ""
@@ -119,6 +123,8 @@ class KernelLink(BaseLink):
             extra += f", prior_weight={self.prior_weight!r}"
         if self.monotone:
             extra += ", monotone=True"
+        if self.clip:
+            extra += f", clip={self.clip!r}"
         return f"KernelLink(kernel={self.kernel!r}, bandwidth={self.bandwidth!r}{extra})"
 
     # -- fitting -------------------------------------------------------------------
@@ -139,6 +145,8 @@ class KernelLink(BaseLink):
         self
         """
         _check_kernel(self.kernel)
+        if not (isinstance(self.clip, numbers.Real) and 0.0 <= self.clip < 0.5):
+            raise ValueError(f"clip must be a number in [0, 0.5); got {self.clip!r}.")
         v = np.asarray(v, dtype=float).ravel()
         z = np.asarray(z, dtype=float).ravel()
         if v.shape != z.shape:
@@ -278,8 +286,9 @@ class KernelLink(BaseLink):
         return dg.reshape(shape)
 
     def __call__(self, v):
-        """The link at ``v`` (same shape as ``v``)."""
-        return self._evaluate(v, False)
+        """The link at ``v`` (same shape as ``v``), clipped to ``[clip, 1 - clip]``."""
+        g = self._evaluate(v, False)
+        return np.clip(g, self.clip, 1.0 - self.clip) if self.clip else g
 
     def derivative(self, v):
         """``dg/dv`` at ``v`` (0 where no fitted point lies within the kernel's support)."""

@@ -54,61 +54,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exceptions import ConvergenceWarning, warn
-from ..links import BaseLink, kernel_sums, kernel_sums_at
+from ..links import kernel_sums
 from ..stats import robust_spread
 
-__all__ = ["score_fit", "ScoreFit", "NadarayaWatsonLink"]
+__all__ = ["score_fit", "ScoreFit"]
 
 #: largest step (radians) taken in one scoring iteration
 _MAX_STEP = 0.5
-
-
-class NadarayaWatsonLink(BaseLink):
-    """Nadaraya-Watson estimate of ``P(z = 1 | t)`` at a fixed bandwidth.
-
-    Parameters
-    ----------
-    kernel : str
-        A kernel of :mod:`semiparam._kernels`.
-    bandwidth : float
-        ``h > 0`` on the scale of the index.
-    clip : float
-        Values are clipped to ``[clip, 1 - clip]``.
-    """
-
-    def __init__(self, kernel="gaussian", bandwidth=1.0, clip=1e-3):
-        self.kernel = kernel
-        self.bandwidth = bandwidth
-        self.clip = clip
-
-    def fit(self, v, z, sample_weight=None):
-        """Store the index, labels and weights (smoothing happens at evaluation)."""
-        v = np.asarray(v, dtype=float)
-        w = np.ones_like(v) if sample_weight is None else np.asarray(sample_weight, float)
-        self.v_ = v
-        self.U_ = np.column_stack([w, w * np.asarray(z, dtype=float)])
-        self.index_range_ = (float(v.min()), float(v.max()))
-        return self
-
-    def _sums(self, q):
-        q = np.asarray(q, dtype=float)
-        S0, S1 = kernel_sums_at(q.ravel(), self.v_, self.U_, self.bandwidth, self.kernel,
-                                derivative=True)
-        return q.shape, S0, S1
-
-    def __call__(self, v):
-        shape, S0, _ = self._sums(v)
-        M = S0[:, 0]
-        g = np.where(M > 0, S0[:, 1] / np.where(M > 0, M, 1.0), 0.5)
-        return np.clip(g, self.clip, 1.0 - self.clip).reshape(shape)
-
-    def derivative(self, v):
-        """Derivative of the (unclipped) ratio with respect to the index."""
-        shape, S0, S1 = self._sums(v)
-        M, N = S0[:, 0], S0[:, 1]
-        safe = np.where(M > 0, M, 1.0)
-        d = (S1[:, 1] * M - N * S1[:, 0]) / (safe**2 * self.bandwidth)
-        return np.where(M > 0, d, 0.0).reshape(shape)
 
 
 @dataclass(frozen=True)

@@ -423,8 +423,9 @@ class OSPO(_BaseLearner):
         As for :class:`DPO`.
     start_estimator_ : LogitIndexClassifier
         The DPO start.
-    estimator_ : NadarayaWatsonLink
-        The leave-one-out kernel link at the fitted index (also ``link_``).
+    estimator_ : KernelLink
+        The Nadaraya–Watson link at the fitted index, bandwidth ``bandwidth_``, clipped
+        to ``[clip, 1 - clip]`` (also ``link_``).
     bandwidth_ : float
     step_norms_ : tuple of float
         Size (radians) of each scoring step.
@@ -455,7 +456,8 @@ class OSPO(_BaseLearner):
 
     def _fit_direction(self, X, z, w):
         from ..stats import robust_spread
-        from ._scoring import NadarayaWatsonLink, score_fit
+        from ..links import KernelLink
+        from ._scoring import score_fit
 
         start = _logit_start(X, z, w, self.C, type(self).__name__)
         self.start_estimator_ = start
@@ -474,8 +476,8 @@ class OSPO(_BaseLearner):
         if np.cov(t, z, aweights=w)[0, 1] < 0:  # a kernel link is not monotone
             coef, t = -coef, -t
         self.bandwidth_ = self.bandwidth * robust_spread(t, w) * np.count_nonzero(w > 0) ** -0.2
-        self.estimator_ = NadarayaWatsonLink(kernel=self.kernel, bandwidth=self.bandwidth_,
-                                             clip=self.clip).fit(t, z, w)
+        self.estimator_ = KernelLink(kernel=self.kernel, bandwidth=self.bandwidth_,
+                                     clip=self.clip).fit(t, z, w)
         self.link_ = self.estimator_
         return coef
 
