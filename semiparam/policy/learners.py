@@ -45,6 +45,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import Callable, InstanceOf, Interval, NoneOK, Options, validate_params
 from ..index.predictions import floor_probability, log_odds
 from ..index.results import cov_type_constraint
+from ..links.kernel import KERNEL_NAMES
 from ..index.separation import warn_separation
 from .features import FeatureMap, OneHotFeatures, identified_basis, resolve_features
 from .softmax import SoftmaxPolicy
@@ -436,7 +437,7 @@ class OSPO(_BaseLearner):
 
     _parameter_constraints: dict = {
         **_BaseLearner._parameter_constraints,
-        "kernel": [Options({"gaussian", "epanechnikov", "biweight", "triweight"})],
+        "kernel": [Options(set(KERNEL_NAMES))],
         "bandwidth": [Interval(Real, 0, None, closed="neither")],
         "clip": [Interval(Real, 0, 0.5, closed="neither")],
         "C": [Interval(Real, 0, None, closed="neither")],
