@@ -4,6 +4,8 @@ column standardisation and the default (rule-of-thumb) bandwidth.
 Weights are frequency weights: a row of integer weight ``m`` counts as ``m`` repeated rows,
 and a row of weight 0 is absent.  With ``W = sum_i w_i``:
 
+* effective sample size (Kish) ``n_eff = W^2 / sum_i w_i^2``: the number of rows for
+  equal weights, unchanged when all weights are rescaled.
 * mean ``m = sum_i w_i x_i / W``; variance (population form) ``s^2 = sum_i w_i (x_i - m)^2 / W``
   (clipped at 0 against rounding); standard deviation ``s``.
 * quantiles, two definitions:
@@ -48,7 +50,7 @@ import numpy as np
 
 from ._kernels import bandwidth_ratio
 
-__all__ = ["weighted_mean", "weighted_var", "weighted_sd", "weighted_quantile", "robust_spread",
+__all__ = ["effective_sample_size", "weighted_mean", "weighted_var", "weighted_sd", "weighted_quantile", "robust_spread",
            "standardize", "rule_of_thumb_bandwidth", "QUANTILE_METHODS"]
 
 #: the quantile definitions of :func:`weighted_quantile`
@@ -90,6 +92,28 @@ def _prepare(x, w, check_input, ndim=(1, 2)):
         x = _values(x, "x", ndim)
         return x, _weights(w, x.shape[0])
     return x, (np.ones(x.shape[0]) if w is None else w)
+
+
+def effective_sample_size(w, *, check_input=True) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` (module docstring).
+
+    Parameters
+    ----------
+    w : array-like of shape (n,)
+        Nonnegative weights with a positive sum.
+    check_input : bool, default=True
+
+    Returns
+    -------
+    float
+    """
+    if check_input:
+        w = np.asarray(w, dtype=float)
+        if w.ndim != 1:
+            raise ValueError(f"weights must be 1-d; got shape {w.shape}.")
+        w = _weights(w, w.shape[0])
+    s = w / w.max()  # scale-free: weights of any magnitude neither underflow nor overflow
+    return float(s.sum() ** 2 / (s @ s))
 
 
 def weighted_mean(x, w=None, *, check_input=True):

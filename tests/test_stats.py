@@ -5,6 +5,7 @@ import pytest
 
 from semiparam._kernels import KERNELS, bandwidth_ratio
 from semiparam.stats import (
+    effective_sample_size,
     robust_spread,
     rule_of_thumb_bandwidth,
     standardize,
@@ -102,3 +103,13 @@ def test_bad_quantile_options_are_clear_errors():
         weighted_quantile(V, 1.5)
     with pytest.raises(ValueError, match="1-d"):
         robust_spread(np.ones((3, 2)))
+
+
+def test_effective_sample_size():
+    assert effective_sample_size(np.ones(7)) == pytest.approx(7.0)
+    assert effective_sample_size(np.r_[np.ones(4), np.zeros(3)]) == pytest.approx(4.0)
+    assert effective_sample_size(5e-200 * W_INT) == pytest.approx(effective_sample_size(W_INT))
+    # one row carrying all the weight is one effective row
+    assert effective_sample_size(np.r_[1e6, np.ones(5)]) == pytest.approx(1.0, rel=1e-4)
+    with pytest.raises(ValueError, match="nonnegative"):
+        effective_sample_size(np.array([1.0, -1.0]))

@@ -124,7 +124,7 @@ from ..links.isotonic import (
     smooth_link,
     trimmed_knots,
 )
-from ..stats import robust_spread, standardize
+from ..stats import effective_sample_size, robust_spread, standardize
 from ._base import BaseIndexClassifier, normalize_direction
 from ._inference import to_normalised
 from .bootstrap import bootstrap
@@ -479,7 +479,7 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         Called once by :meth:`fit` and once per bootstrap replicate.
         """
         d = X.shape[1]
-        n_eff = w.sum() ** 2 / (w @ w)
+        n_eff = effective_sample_size(w, check_input=False)
         opts = (self.method, self.bandwidth_factor, self.clip, n_eff)
         b = start / np.linalg.norm(start)
         wts, best, hint = None, None, None

@@ -70,7 +70,7 @@ from scipy.optimize import isotonic_regression as _scipy_isotonic
 from sklearn.base import BaseEstimator
 
 from .._validation import Interval, NoneOK, Options, check_sample_weight, validate_params
-from ..stats import robust_spread
+from ..stats import effective_sample_size, robust_spread
 from ._base import BaseLink
 
 __all__ = ["IsotonicLink", "pava", "default_bandwidth"]
@@ -219,7 +219,7 @@ def default_bandwidth(v, sample_weight=None, factor: float = 0.5) -> float:
     """
     v = np.asarray(v, dtype=float)
     w = np.ones(v.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
-    n_eff = w.sum() ** 2 / (w @ w)
+    n_eff = effective_sample_size(w, check_input=False)
     scale = robust_spread(v, w, check_input=False)
     if not scale > 0:
         return 1.0

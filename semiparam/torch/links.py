@@ -65,7 +65,7 @@ import torch
 
 from ..links import KERNELS, IsotonicLink, kernel_sums, kernel_sums_at
 from ..links.isotonic import default_bandwidth
-from ..stats import weighted_sd
+from ..stats import effective_sample_size, weighted_sd
 from ._tables import hermite_table, linear_table
 
 __all__ = ["IsotonicLinkState", "KernelLinkState", "as_numpy"]
@@ -108,7 +108,7 @@ def _bandwidth(t, w, bandwidth, factor, rate, spread="robust"):
     if bandwidth is not None:
         return float(bandwidth)
     pos = w > 0
-    n_eff = w.sum() ** 2 / (w @ w)
+    n_eff = effective_sample_size(w, check_input=False)
     if spread == "sd":
         sd = float(weighted_sd(t, w, check_input=False))
         return factor * max(sd, 1e-3) * n_eff ** (-rate)
