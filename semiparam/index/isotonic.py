@@ -28,19 +28,14 @@ with ``psi_beta`` the isotonic fit (scikit-learn's PAVA) at the current index,
 - ``method="simple"``: ``c = 1``, their "simple score estimator" (no smoothing enters the
   equation; only the step matrix uses ``psi_h'``).
 
-What is known about the rate: for the least-squares score equations Balabdaoui,
-Groeneboom & Hendrickx (2019) prove that both the simple and the efficient score
-estimators are ``sqrt(n)``-consistent and asymptotically normal, although ``psi_beta``
-itself converges at ``n^(-1/3)``.  For current status linear regression -- a binary
-model ``P(z = 1 | t, x) = F(t - x'beta)`` with a monotone unknown ``F`` -- Groeneboom &
-Hendrickx (2018) prove ``sqrt(n)``-consistency and asymptotic normality of score
-estimators built on the isotonic MLE, and efficiency (or efficiency up to an arbitrarily
-small loss) for versions weighted with smooth plug-in estimates of ``F`` and its
-derivative.  Our binary weighting is that construction carried over to the single-index
-model; its efficiency here is measured, not proved (``docs/isotonic.md``).  Centring by
-``m(v)`` makes the score insensitive to first-order error in the link (Neyman
-orthogonality), so no cross-fitting of the link is needed; Fisher steps on the profile
-likelihood through the piecewise-linear link overfit instead (``docs/isotonic.md``).
+Rates: Balabdaoui, Groeneboom & Hendrickx (2019) prove both score estimators
+``sqrt(n)``-consistent and asymptotically normal for least squares (although ``psi_beta``
+converges at ``n^(-1/3)``), and Groeneboom & Hendrickx (2018) prove it, with efficiency for
+smooth plug-in weights, for current status regression, a binary model
+``P(z = 1 | t, x) = F(t - x'beta)``.  The binary weighting here carries that construction to
+the single-index model; its efficiency is measured, not proved (``docs/isotonic.md``).
+Centring by ``m(v)`` makes the score insensitive to first-order error in the link (Neyman
+orthogonality), so the link needs no cross-fitting.
 
 Algorithm
 ---------
