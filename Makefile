@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(PY) examples/demo.py
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n 2 -q
 	NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q tests/test_kernels.py
 

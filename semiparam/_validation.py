@@ -162,7 +162,7 @@ def check_sample_weight(sample_weight, n: int) -> np.ndarray:
     return w
 
 
-def check_binary_target(y, classes_out: bool = True):
+def check_binary_target(y):
     """Return (classes, z) with z in {0., 1.}; clear errors for anything else."""
     y = np.asarray(y)
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):

@@ -193,3 +193,17 @@ def test_candidate_bandwidths_chosen_by_dense_leave_one_out_log_loss():
     for bad in ([0.3, -0.1], [], [np.nan]):
         with pytest.raises(ValueError, match="sequence of positive floats"):
             KernelLink(bandwidth=bad).fit(v, z)
+
+
+def test_clip_bounds_the_link_but_not_its_derivative():
+    rng = np.random.default_rng(5)
+    v = rng.standard_normal(300)
+    z = (v + 0.3 * rng.standard_normal(300) > 0).astype(float)
+    plain = KernelLink(kernel="gaussian", bandwidth=0.2).fit(v, z)
+    clipped = KernelLink(kernel="gaussian", bandwidth=0.2, clip=0.05).fit(v, z)
+    grid = np.linspace(-3, 3, 41)
+    np.testing.assert_allclose(clipped(grid), np.clip(plain(grid), 0.05, 0.95))
+    assert clipped(grid).min() == 0.05 and clipped(grid).max() == 0.95
+    np.testing.assert_array_equal(clipped.derivative(grid), plain.derivative(grid))
+    with pytest.raises(ValueError, match="clip"):
+        KernelLink(clip=0.5).fit(v, z)

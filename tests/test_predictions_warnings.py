@@ -32,7 +32,7 @@ CLASSIFIERS = {
     "isotonic": lambda **kw: IsotonicIndexClassifier(cov_type=None, **kw),
     "sieve": lambda **kw: SieveIndexClassifier(**kw),
     "logit": lambda **kw: LogitIndexClassifier(fit_intercept=True, **kw),
-    "ranking": lambda **kw: PairwiseRankingClassifier(n_bootstrap=0, **kw),
+    "ranking": lambda **kw: PairwiseRankingClassifier(**kw),
 }
 NAMES = list(CLASSIFIERS)
 SEPARATION_WORDS = re.compile(r"the (classes|sampled positive/negative pairs) are "

@@ -13,6 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import semiparam.index.ranking as ranking_mod
 from semiparam.exceptions import SeparationWarning
 from semiparam.index import PairwiseRankingClassifier
+from semiparam.links import IsotonicLink
 from semiparam.index.ranking import _draw_pairs, _PairRows, ranking_loss
 from semiparam.simulate import angle, make_single_index
 
@@ -146,9 +147,8 @@ def test_link_auc_and_probabilities():
     grid = np.r_[np.linspace(v.min() - 1, v.max() + 1, 50), v[:50]]
     expected = np.clip(iso.predict(grid), 1e-4, 1 - 1e-4)
     np.testing.assert_allclose(est.link_(grid), expected, atol=1e-10)
-    fallback = ranking_mod._SklearnIsotonicLink().fit(v, z, sample_weight=w)
-    np.testing.assert_allclose(fallback(grid), expected, atol=1e-12)
-    dg = fallback.derivative(grid)
+    assert isinstance(est.link_, IsotonicLink)
+    dg = est.link_.derivative(grid)
     assert np.all(dg >= 0) and np.all(dg[:2] == 0)  # flat beyond the fitted range
     p = est.predict_proba(X)[:, 1]
     assert np.all(np.diff(p[np.argsort(v)]) >= -1e-12)  # monotone in the index
@@ -158,13 +158,14 @@ def test_link_auc_and_probabilities():
 
 def test_bootstrap_covariance():
     X, z = _data(400, seed=4)
-    est = PairwiseRankingClassifier(n_bootstrap=30, random_state=3).fit(X, z)
+    kw = dict(cov_type="bootstrap", n_bootstrap=30, random_state=3)
+    est = PairwiseRankingClassifier(**kw).fit(X, z)
     assert est.bootstrap_coefs_.shape == (30, 4)
     cov = est.result_.cov
     assert cov.shape == (4, 4) and np.all(np.linalg.eigvalsh(cov) > -1e-12)
     assert np.all(est.result_.std_errors > 0) and np.all(est.result_.std_errors < 0.2)
     assert "bootstrap" in est.summary().as_text()
-    again = PairwiseRankingClassifier(n_bootstrap=30, random_state=3).fit(X, z)
+    again = PairwiseRankingClassifier(**kw).fit(X, z)
     np.testing.assert_array_equal(again.result_.cov, cov)
     assert PairwiseRankingClassifier().fit(X, z).result_.cov is None
 
@@ -237,7 +238,7 @@ def test_not_flagged_on_overlapping_data():
 
 # -- inputs -------------------------------------------------------------------------------
 @pytest.mark.parametrize("params,match", [
-    ({"loss": "hinge"}, "'loss' parameter"),
+    ({"cov_type": "sandwich"}, "'cov_type' parameter"),
     ({"n_pairs": 0}, "'n_pairs' parameter"),
     ({"n_pairs": "some"}, "'n_pairs' parameter"),
     ({"C": -1.0}, "'C' parameter"),
@@ -250,6 +251,13 @@ def test_bad_parameters(params, match):
     X, z = _data(50)
     with pytest.raises(ValueError, match=match):
         PairwiseRankingClassifier(**params).fit(X, z)
+
+
+def test_the_unused_loss_option_is_gone():
+    # ``loss`` had one value and was never read; it is not a parameter any more
+    assert "loss" not in PairwiseRankingClassifier().get_params()
+    with pytest.raises(TypeError, match="loss"):
+        PairwiseRankingClassifier(loss="logistic")
 
 
 def test_bad_data():
@@ -269,7 +277,7 @@ def test_bad_data():
 def test_pandas_names():
     X, z = _data(300)
     df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    est = PairwiseRankingClassifier(n_bootstrap=5).fit(df, z)
+    est = PairwiseRankingClassifier(cov_type="bootstrap", n_bootstrap=5).fit(df, z)
     assert est.result_.names == ("a", "b", "c", "d")
     assert "AUC" in est.summary().as_text() and "a " in est.summary().as_text()
     assert est.index(df).shape == (300,) and est.decision_function(df).shape == (300,)

@@ -25,7 +25,6 @@ from semiparam.links.sieve import (
     MonotoneSplineBasis,
     bounded_newton,
     default_n_basis,
-    weighted_quantile,
 )
 from semiparam.simulate import angle, make_single_index
 
@@ -117,15 +116,6 @@ def test_greville_reproduces_lines_and_affine_maps():
         s_new = s[::-1] if rev else s
         np.testing.assert_allclose(new.design(u).value(s_new), basis.design(x).value(s),
                                    atol=1e-10)
-
-
-def test_weighted_quantile_matches_repeated_rows():
-    rng = np.random.default_rng(3)
-    v = rng.standard_normal(40)
-    w = rng.integers(0, 4, size=40)
-    q = np.linspace(0, 1, 17)
-    np.testing.assert_allclose(weighted_quantile(v, q, w),
-                               np.quantile(np.repeat(v, w), q, method="hazen"), atol=1e-12)
 
 
 def test_default_basis_grows_like_n_to_the_fifth():

@@ -23,7 +23,9 @@ one row is then exact however far the row lies (Nadaraya–Watson links, ``E[x |
     into two sorted passes (:mod:`.loo`; ``Z`` from ``static_columns(z, w, c)``).
     Returns ``(F, dF/dv or None, order)``.
 
-``KERNELS``: the registry of kernel names.
+``KERNELS``: the registry of kernel names (the one home of the kernel constants);
+``bandwidth_ratio(kernel, reference)`` the ratio of canonical bandwidths
+``delta_K / delta_ref`` that carries a bandwidth from one kernel to another.
 
 Details
 -------
@@ -66,7 +68,7 @@ from .polynomial import NORMALISERS, POWERS, coefficient_tables, poly_sums
 
 __all__ = [
     "Kernel", "KERNELS", "kernel_sums", "kernel_sums_at", "loo_loss", "static_columns",
-    "LOSSES", "GAUSSIAN_AUTO_EXACT_MAX",
+    "LOSSES", "GAUSSIAN_AUTO_EXACT_MAX", "bandwidth_ratio",
 ]
 
 #: "auto" uses the exact Gaussian sums up to this n (both sides measured, docs/kernels.md)
@@ -141,6 +143,12 @@ KERNELS = {
     "triweight": _compact("triweight", 35.0 / 32.0, 350.0 / 429.0, 1.0 / 9.0),
     "gaussian": Kernel("gaussian", math.inf, PHI0, 0.5 / math.sqrt(math.pi), 1.0, 0),
 }
+
+
+def bandwidth_ratio(kernel, reference="gaussian") -> float:
+    """``delta_K / delta_ref``: the bandwidth of ``kernel`` that smooths as much as a
+    bandwidth of 1 with ``reference`` (canonical bandwidths, Marron & Nolan 1988)."""
+    return _kernel(kernel).canonical_bandwidth / _kernel(reference).canonical_bandwidth
 
 
 # --------------------------------------------------------------------------- validation

@@ -22,9 +22,9 @@ Registry :data:`COVARIANCE` (one canonical name per class):
 ``sandwich``   ``H^- S H^-`` with ``S = sum_i w_i psi_i psi_i'`` from the per-row scores
                (robust; for Ichimura's least squares the asymptotic covariance itself,
                Ichimura 1993, Theorem 5.2, with ``H`` the Gauss–Newton Hessian)
-``bootstrap``  the covariance of refits on resampled rows (multinomial frequency weights
-               drawn with ``numpy.random.default_rng(random_state)``; every refit runs
-               the estimator's own deterministic search, no random starting values)
+``bootstrap``  the covariance of refits on resampled rows (:mod:`semiparam.index.bootstrap`,
+               multinomial frequency weights; every refit runs the estimator's own
+               deterministic search, no random starting values)
 =============  ===========================================================================
 
 Sample weights are treated as frequency weights (``S`` uses ``w_i``, not ``w_i^2``).
@@ -43,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import normalization_jacobian, normalize_direction
+from .bootstrap import bootstrap
 
 __all__ = [
     "projected_pinv",
@@ -158,41 +159,29 @@ class BootstrapCovariance:
         self.how = how
         self.n_bootstrap = int(n_bootstrap)
         self.random_state = random_state
+        self.result = None
         self.replicates = None
         self.n_failed = 0
 
+    def _normalised(self, wb):
+        c, _ = normalize_direction(self.refit(wb), self.how)
+        if self.how == "unit" and c @ self.coef < 0:
+            c = -c
+        return c
+
     def run(self):
-        rng = np.random.default_rng(self.random_state)
-        n = self.weights.size
-        reps = []
-        failed = 0
-        for _ in range(self.n_bootstrap):
-            counts = rng.multinomial(n, np.full(n, 1.0 / n))
-            wb = self.weights * counts
-            try:
-                direction = self.refit(wb)
-                c, _ = normalize_direction(direction, self.how)
-            except (ValueError, FloatingPointError, np.linalg.LinAlgError):
-                failed += 1
-                continue
-            if not np.all(np.isfinite(c)):
-                failed += 1
-                continue
-            if self.how == "unit" and c @ self.coef < 0:
-                c = -c
-            reps.append(c)
-        self.replicates = np.asarray(reps).reshape(-1, self.coef.size)
-        self.n_failed = failed
+        self.result = bootstrap(self._normalised, self.weights.size, weights=self.weights,
+                                scheme="multinomial", n_replicates=self.n_bootstrap,
+                                random_state=self.random_state, dim=self.coef.size)
+        self.replicates = self.result.replicates
+        self.n_failed = self.result.n_failed
         return self
 
     def cov(self):
         """Sample covariance of the normalised replicates (needs at least 2)."""
         if self.replicates is None:
             self.run()
-        if self.replicates.shape[0] < 2:
-            return np.full((self.coef.size, self.coef.size), np.nan)
-        C = np.cov(self.replicates, rowvar=False, ddof=1)
-        return 0.5 * (C + C.T)
+        return self.result.cov
 
 
 #: covariance estimators by canonical name

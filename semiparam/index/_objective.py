@@ -58,7 +58,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .. import _kernels
+from .._kernels import kernel_sums, loo_loss, static_columns
+from ..stats import weighted_sd
 
 __all__ = [
     "BernoulliLoss",
@@ -66,7 +67,6 @@ __all__ = [
     "LOOObjective",
     "RelativeBandwidthObjective",
     "FlooredBandwidthObjective",
-    "weighted_sd",
 ]
 
 
@@ -119,13 +119,6 @@ class SquaredLoss:
         return np.ones_like(g)
 
 
-def weighted_sd(v, w):
-    """Standard deviation of ``v`` under nonnegative weights ``w`` (population form)."""
-    sw = w.sum()
-    m = (w @ v) / sw
-    return float(np.sqrt(max((w @ (v - m) ** 2) / sw, 0.0)))
-
-
 # --------------------------------------------------------------------------- objective
 class LOOObjective:
     """Leave-one-out kernel objective ``F(gamma)`` on a fixed design (bandwidth 1).
@@ -163,7 +156,7 @@ class LOOObjective:
             raise ValueError("Every row was trimmed or has zero weight; nothing to fit.")
         self.a = self.w * self.z
         self.U = np.ascontiguousarray(np.column_stack([self.a, self.w]))
-        self.Z = _kernels.static_columns(self.z, self.w, self.c)
+        self.Z = static_columns(self.z, self.w, self.c)
         self.fallback = self.Z[:, 4].copy()
         self._clip = float(getattr(loss, "clip", 0.0))
         self._order = None
@@ -173,7 +166,7 @@ class LOOObjective:
     def _sums(self, v, U, h, derivative):
         """Sums of ``U``, each row relative to its nearest neighbour's Gaussian weight where
         it would underflow (so only ratios of sums of one call are meaningful)."""
-        S0, S1, order, _ = _kernels.kernel_sums(
+        S0, S1, order, _ = kernel_sums(
             v, U, h, self.kernel, derivative=derivative, order=self._order, relative=True
         )
         self._order = order
@@ -201,7 +194,7 @@ class LOOObjective:
 
     # -- objective in terms of the index v -----------------------------------------
     def _fused(self, v, h, gradient):
-        F, gv, self._order = _kernels.loo_loss(
+        F, gv, self._order = loo_loss(
             v, self.Z, h, self.kernel, loss=self.loss.name, clip=self._clip,
             order=self._order, gradient=gradient,
         )
@@ -275,7 +268,8 @@ class RelativeBandwidthObjective:
     def gamma(self, theta):
         """The bandwidth-1 parameter ``theta / (k sd(X theta))`` with the same objective."""
         v0 = self.obj.X @ theta
-        return np.asarray(theta, dtype=float) / (self.k * weighted_sd(v0, self.obj.w))
+        sd = weighted_sd(v0, self.obj.w, check_input=False)
+        return np.asarray(theta, dtype=float) / (self.k * sd)
 
     def value(self, theta):
         return self.obj.value(self.gamma(theta))
@@ -285,7 +279,7 @@ class RelativeBandwidthObjective:
         v0 = X @ theta
         sw = w.sum()
         m = (w @ v0) / sw
-        sd = np.sqrt(max((w @ (v0 - m) ** 2) / sw, 0.0))
+        sd = np.sqrt(max((w @ (v0 - m) ** 2) / sw, 0.0))  # inline: the gradient needs m, sw
         s = self.k * sd
         if not s > 0:
             return np.inf, np.zeros_like(theta)
@@ -315,12 +309,13 @@ class FlooredBandwidthObjective:
     def gamma(self, x):
         """The bandwidth-1 parameter with the same objective value."""
         theta = np.asarray(x[:-1], dtype=float)
-        return theta / (self.k(x[-1]) * weighted_sd(self.obj.X @ theta, self.obj.w))
+        sd = weighted_sd(self.obj.X @ theta, self.obj.w, check_input=False)
+        return theta / (self.k(x[-1]) * sd)
 
     def encode(self, gamma, margin=1e-3):
         """The point ``(theta, rho)`` of a bandwidth-1 ``gamma`` (at the floor if below it)."""
         gamma = np.asarray(gamma, dtype=float)
-        sdv = weighted_sd(self.obj.X @ gamma, self.obj.w)
+        sdv = weighted_sd(self.obj.X @ gamma, self.obj.w, check_input=False)
         h_rel = 1.0 / sdv if sdv > 0 else np.inf
         excess = max(h_rel / self.floor - 1.0, margin) if np.isfinite(h_rel) else 1e6
         return np.append(gamma * sdv if sdv > 0 else gamma, np.log(excess))
@@ -334,7 +329,7 @@ class FlooredBandwidthObjective:
         v0 = X @ theta
         sw = w.sum()
         m = (w @ v0) / sw
-        sd = np.sqrt(max((w @ (v0 - m) ** 2) / sw, 0.0))
+        sd = np.sqrt(max((w @ (v0 - m) ** 2) / sw, 0.0))  # inline: the gradient needs m, sw
         k = float(self.k(rho))
         s = k * sd
         if not (s > 0 and np.isfinite(s)):

@@ -28,8 +28,8 @@ cross-validation, and of explicit ``n_restarts > 0``.
 Strategy (the objective is multimodal)
 --------------------------------------
 On small samples, above all with discrete regressors, the leave-one-out objective has
-many local optima, most of them narrow and at small bandwidths; R np's ten random
-Nelder–Mead starts ended at ten different values on birthwt.  No single local method
+many local optima, most of them narrow and at small bandwidths (``docs/kleinspady.md``).
+No single local method
 finds the best of them, so the search spends a fixed, deterministic budget of short
 L-BFGS runs (scipy, analytic gradient; the kernels re-use the previous sort order of
 the index between evaluations):
@@ -75,17 +75,14 @@ objective on all rows, so they change where the search looks, never what is opti
 above 40 000 rows the search runs on a fixed subsample of 20 000 rows (its bandwidth
 rescaled by the ``n^(-1/5)`` rate), and with ``kernel="gaussian"`` above 1 500 rows it
 runs with the triweight kernel at the matching canonical bandwidth
-(``h_tri = 2.978 h``, Marron & Nolan 1988), whose sums cost ``O(n log n)``.  With up to
+(``h_tri = delta_tri / delta_phi h = 2.978 h``, Marron & Nolan 1988), whose sums cost ``O(n log n)``.  With up to
 20 columns and a joint bandwidth the polish from a warm start is BFGS whose initial
 inverse Hessian is the warm problem's own, by central differences of its gradient
 (``2 d`` cheap evaluations) carried to this problem's coordinates: near-Newton steps
 from the first iteration, half the evaluations of a cold L-BFGS polish.
 
-Measured against a Nelder–Mead multistart that mimics np's (10 starts, about 9 000
-evaluations per data set; ``benchmarks/search_vs_np.py``), this search reached an
-objective at least as good on 16 of the 17 small rugged data sets it was tuned on and on
-7 of 12 held-out ones (birthwt subsamples lose most often: narrow optima at tiny
-bandwidths), with about a tenth of the evaluations; see ``docs/kleinspady.md``.
+How it compares with a Nelder–Mead multistart that mimics np's is measured in
+``docs/kleinspady.md`` (``benchmarks/search_vs_np.py``).
 
 References
 ----------
@@ -105,14 +102,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from .. import _kernels
-from ..links.kernel import rule_of_thumb_bandwidth
+from .._kernels import bandwidth_ratio, kernel_sums_at
+from ..stats import rule_of_thumb_bandwidth, standardize, weighted_quantile, weighted_sd
 from ._objective import (
     BernoulliLoss,
     FlooredBandwidthObjective,
     LOOObjective,
     RelativeBandwidthObjective,
-    weighted_sd,
 )
 from ._pilots import pilot_directions
 
@@ -155,7 +151,7 @@ _CROSSFIT_MAX = 5_000
 _CROSSFIT_FOLDS = 5
 _CROSSFIT_ITER = 40
 #: canonical-bandwidth ratio triweight / Gaussian (Marron & Nolan 1988)
-_TRI_PER_GAUSS = ((350 / 429) / (1 / 9) ** 2) ** 0.2 / ((0.5 / np.pi**0.5) / 1.0) ** 0.2
+_TRI_PER_GAUSS = bandwidth_ratio("triweight", "gaussian")
 
 
 # --------------------------------------------------------------------------- search
@@ -267,17 +263,6 @@ def _inverse_hessian(fg, x, rel_step=1e-4):
     return 0.5 * (Hinv + Hinv.T)
 
 
-def _standardise(X, w):
-    sw = w.sum()
-    mean = (w @ X) / sw
-    sd = np.sqrt(np.maximum((w @ (X - mean) ** 2) / sw, 0.0))
-    bad = ~(sd > 1e-12 * np.maximum(np.abs(X).max(axis=0), 1e-300))
-    if np.any(bad):  # a column constant among the weighted rows: fall back to plain sd
-        sd = np.where(bad, X.std(axis=0), sd)
-        sd = np.where(sd > 0, sd, 1.0)
-    return (X - mean) / sd, mean, sd
-
-
 def auto_restarts(n: int) -> int:
     """Random starts for ``n_restarts="auto"``: ``min(16, 2400 // n)``."""
     return int(min(16, 2400 // max(int(n), 1)))
@@ -294,11 +279,11 @@ def bandwidth_floor(n: float, kernel: str, factor: float = 0.5) -> float:
     """Smallest cross-validated bandwidth (index standard deviations) of the default search.
 
     ``factor * 1.06 n^(-1/6)`` (``factor`` 0.5) carried to ``kernel`` by canonical bandwidths (as
-    :func:`~semiparam.links.kernel.rule_of_thumb_bandwidth`): Klein and Spady's theory
+    :func:`~semiparam.stats.rule_of_thumb_bandwidth`): Klein and Spady's theory
     asks the bandwidth to shrink no faster than ``n^(-1/6)``; the constant is the
     normal-reference one.  Measured in ``docs/soundness.md``.
     """
-    return float(factor) * rule_of_thumb_bandwidth(1.0, n, kernel) * float(n) ** (0.2 - 1 / 6)
+    return rule_of_thumb_bandwidth(1.0, n, kernel, rate=1 / 6, factor=factor)
 
 
 def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_restarts,
@@ -346,7 +331,7 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
               binary=binary, n_simplex_starts=n_simplex_starts)
     floor = float(floor) if bandwidth == "cv" else 0.0
     npos = int(np.count_nonzero(w > 0))
-    Xs, mean, sd = _standardise(X, w)
+    Xs, mean, sd = standardize(X, w, check_input=False)
     if pilots is None:
         pilots = pilot_directions(Xs, z, w, binary=binary)
     pre = None
@@ -381,7 +366,8 @@ def fit_index_core(X, z, w, *, kernel, loss, bandwidth, trim, max_iter, tol, n_r
     mask = None
     if trim is not None and trim > 0:
         v0 = Xs @ pilots[0]
-        lo, hi = _weighted_quantiles(v0, w, [trim, 1.0 - trim])
+        lo, hi = weighted_quantile(v0, [trim, 1.0 - trim], w, method="inverted_cdf",
+                                   check_input=False)
         mask = (v0 >= lo) & (v0 <= hi)
     obj = LOOObjective(Xs, z, w, kernel=kernel, loss=loss, mask=mask)
     fobj = None
@@ -617,7 +603,7 @@ def crossfit_choice(cands, fobj, Xs, z, w, kernel, loss, floor, search):
                          _SCREEN_TOL, _SCREEN_TOL)
             search.n_iter += int(res.nit)
             gam = sobj.gamma(res.x)
-            S0, _ = _kernels.kernel_sums_at(Xs[te] @ gam, Xs[tr] @ gam, U, 1.0, kernel)
+            S0, _ = kernel_sums_at(Xs[te] @ gam, Xs[tr] @ gam, U, 1.0, kernel)
             ok = S0[:, 1] > 0
             g = np.where(ok, S0[:, 0] / np.where(ok, S0[:, 1], 1.0), zbar)
             scores[c] += float(w[te] @ loss.value(z[te], g))
@@ -679,12 +665,3 @@ def _separates(v, z, w):
     if pos.size == 0 or neg.size == 0:
         return False
     return bool(pos.min() >= neg.max() or pos.max() <= neg.min())
-
-
-def _weighted_quantiles(v, w, qs):
-    order = np.argsort(v, kind="stable")
-    cw = np.cumsum(w[order])
-    cw = cw / cw[-1]
-    return [float(v[order][min(np.searchsorted(cw, q), v.size - 1)]) for q in qs]
-
-

@@ -38,10 +38,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import NoneOK, Options
+from ..stats import weighted_sd
 from ._base import BaseIndexClassifier, BaseIndexRegressor
 from ._objective import SquaredLoss
 from .kleinspady import _COMMON_CONSTRAINTS, _LOOIndexMixin
+from .results import cov_type_constraint
 
 __all__ = ["IchimuraClassifier", "IchimuraRegressor"]
 
@@ -106,7 +107,7 @@ _ATTRS_DOC = """
 class _IchimuraMixin(_LOOIndexMixin):
     _parameter_constraints: dict = {
         **_COMMON_CONSTRAINTS,
-        "cov_type": [Options({"sandwich", "bootstrap"}), NoneOK()],
+        "cov_type": cov_type_constraint("sandwich", "bootstrap"),
     }
 
     def __init__(self, *, kernel="epanechnikov", bandwidth="cv", normalize="unit",
@@ -192,7 +193,7 @@ class IchimuraRegressor(_IchimuraMixin, BaseIndexRegressor):
         a = 2.0 ** np.floor(np.log2(top)) if top > 0 else 1.0
         y1 = y / a
         m1 = (w @ y1) / sw
-        s1 = float(np.sqrt((w @ (y1 - m1) ** 2) / sw))
+        s1 = float(weighted_sd(y1, w, check_input=False))
         s1 = s1 if s1 > 0 else 1.0
         m, s = m1 * a, s1 * a
         return self._fit_ichimura(X, (y1 - m1) / s1, w, (m, s), "Ichimura (regression)")

@@ -28,25 +28,14 @@ with ``psi_beta`` the isotonic fit (scikit-learn's PAVA) at the current index,
 - ``method="simple"``: ``c = 1``, their "simple score estimator" (no smoothing enters the
   equation; only the step matrix uses ``psi_h'``).
 
-What is known about the rate: for the least-squares score equations Balabdaoui,
-Groeneboom & Hendrickx (2019) prove that both the simple and the efficient score
-estimators are ``sqrt(n)``-consistent and asymptotically normal, although ``psi_beta``
-itself converges at ``n^(-1/3)``.  For current status linear regression -- a binary
-model ``P(z = 1 | t, x) = F(t - x'beta)`` with a monotone unknown ``F`` -- Groeneboom &
-Hendrickx (2018) prove ``sqrt(n)``-consistency and asymptotic normality of score
-estimators built on the isotonic MLE, and efficiency (or efficiency up to an arbitrarily
-small loss) for versions weighted with smooth plug-in estimates of ``F`` and its
-derivative.  Our binary weighting is that construction carried over to the single-index
-model; its efficiency here is measured, not proved
-(docs/isotonic.md): on the feature-based preference-learning design of the policy
-module (d = 180 difference features, n = 5000 pairs, 20 seeds) the regret at a KL budget
-of 0.2 relative to DPO (logit) is 0.67 at a shifted-logistic link (s = 1.5; paired z = 16)
-and 1.02 at the logistic link (s = 0), where DPO is efficient; ``"simple"`` is no better
-than logit at s = 1.5.  Centring by ``m(v)`` makes the score insensitive to first-order
-error in the link (Neyman orthogonality), so no cross-fitting is needed (measured:
-5-fold cross-fitting of the link changed the errors by < 2%), while Fisher steps on the
-profile likelihood through the piecewise-linear link -- the reference code's PSPO --
-overfit badly (direction errors 2.5 to 5 times logit's on the same design).
+Rates: Balabdaoui, Groeneboom & Hendrickx (2019) prove both score estimators
+``sqrt(n)``-consistent and asymptotically normal for least squares (although ``psi_beta``
+converges at ``n^(-1/3)``), and Groeneboom & Hendrickx (2018) prove it, with efficiency for
+smooth plug-in weights, for current status regression, a binary model
+``P(z = 1 | t, x) = F(t - x'beta)``.  The binary weighting here carries that construction to
+the single-index model; its efficiency is measured, not proved (``docs/isotonic.md``).
+Centring by ``m(v)`` makes the score insensitive to first-order error in the link (Neyman
+orthogonality), so the link needs no cross-fitting.
 
 Algorithm
 ---------
@@ -66,9 +55,8 @@ take Fisher-scoring steps ``beta <- normalise(beta + H^+ U)`` with
    and is asymptotically the same estimator; the point is numerical.  ``U`` is piecewise
    constant in ``beta``; when the weights move with ``beta`` too, their data-dependent
    part adds a noise term to the Jacobian that is comparable to ``H`` when ``d`` is large
-   and ``h`` small, and the iterates then jitter at a Newton decrement per direction of
-   0.03 to 0.05 (d = 180, n = 5000) or drift away when ``H`` is not refreshed.  Frozen,
-   the jitter falls to about 0.005 there, and below 0.03 in all our runs down to n = 200.
+   and ``h`` small, and the iterates jitter instead of settling (``docs/isotonic.md``,
+   section 2.2).
 
 We stop at the first frozen iterate whose decrement per direction ``U'H^+U / (d - 1)``
 (the squared remaining step in standard-error units) is below ``tol`` (default 0.05, a
@@ -83,14 +71,13 @@ Inference
 ``cov_type="sandwich"`` (default): ``H^+ S H^+`` with ``S = sum_i (w_i c_i r_i)^2
 (x_i - m_i)(x_i - m_i)'``, the Z-estimator sandwich in the tangent space (one extra
 ``O(n d^2)`` product), with residuals ``r_i`` from 5-fold cross-fitted isotonic fits
-(in-sample isotonic residuals are too small).  It is an asymptotic approximation: in our
-runs (d = 3, cloglog and shifted-logistic links) 95% intervals covered 0.88-0.93 at
-n = 500 and 0.91-0.95 at n = 2000.  ``cov_type="bootstrap"``: ``n_bootstrap`` row
-resamples drawn with ``np.random.default_rng(random_state)``, each refitted by the
-unchecked :meth:`IsotonicIndexClassifier._fit_core` started at the full-sample estimate;
-off by default because it multiplies the fit time by about ``n_bootstrap / 3``, and it
-did no better at n = 500 (coverage 0.80-0.93): the excess variance at small n comes from
-estimating the link, a second-order effect that both miss.  ``cov_type=None`` or
+(in-sample isotonic residuals are too small); an asymptotic approximation (its coverage
+is measured in ``docs/isotonic.md``, section 2.5).  ``cov_type="bootstrap"``:
+``n_bootstrap`` row resamples (:mod:`semiparam.index.bootstrap`, ``scheme="rows"``,
+seeded by ``random_state``), each refitted by the unchecked
+:meth:`IsotonicIndexClassifier._fit_core` started at the full-sample estimate; off by
+default because each replicate costs about a third of a fit, and neither covariance
+accounts for the second-order error of estimating the link.  ``cov_type=None`` or
 ``n_bootstrap=0`` (with ``"bootstrap"``) computes no covariance.  Weights are scaled to
 mean one (they are not frequencies), so both covariances are invariant to rescaling them.
 
@@ -113,7 +100,6 @@ response models. *Econometrica* 61(2), 387-421.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -129,14 +115,15 @@ from ..links.isotonic import (
     level_jumps,
     pava_pooled,
     pool_ties,
-    robust_scale_pooled,
     row_values,
     smooth_link,
     trimmed_knots,
 )
+from ..stats import effective_sample_size, robust_spread, standardize
 from ._base import MIN_ROWS_PER_COEF_MONOTONE, BaseIndexClassifier, normalize_direction
 from ._inference import to_normalised
-from .results import IndexResult
+from .bootstrap import bootstrap
+from .results import IndexResult, cov_type_constraint
 from .separation import check_separation, warn_separation
 
 __all__ = ["IsotonicIndexClassifier"]
@@ -289,7 +276,7 @@ def _score(X, z, w, b, wts, fit=None, hint=None):
 def _weights(X, w, b, pooled, fu, method, factor, clip, n_eff):
     """Efficient (or unit) weights and the centring at the index ``X @ b``."""
     v = X @ b
-    scale = robust_scale_pooled(pooled.xu, pooled.wu)
+    scale = robust_spread(pooled.xu, pooled.wu, check_input=False)
     if not scale > 0:
         scale = 1.0
     h = factor * scale * n_eff ** (-1.0 / 7.0)
@@ -464,7 +451,7 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         "bandwidth_factor": [Interval(Real, 0.0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None)],
         "tol": [Interval(Real, 0.0, None, closed="neither")],
-        "cov_type": [Options({"sandwich", "bootstrap", None})],
+        "cov_type": cov_type_constraint("sandwich", "bootstrap"),
         "n_bootstrap": [Interval(Integral, 0, None)],
         "random_state": [NoneOK(), InstanceOf(Integral, np.random.Generator)],
     }
@@ -495,7 +482,7 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         Called once by :meth:`fit` and once per bootstrap replicate.
         """
         d = X.shape[1]
-        n_eff = w.sum() ** 2 / (w @ w)
+        n_eff = effective_sample_size(w, check_input=False)
         opts = (self.method, self.bandwidth_factor, self.clip, n_eff)
         b = start / np.linalg.norm(start)
         wts, best, hint = None, None, None
@@ -563,10 +550,7 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         # matrices of _gram free of cancellation.  Scaling each column by its weighted
         # sd makes the iteration (unit-norm iterates, step cap) independent of units:
         # the direction is estimated in standard units and mapped back.
-        X = X - (w @ X) / w.sum()
-        sd = np.sqrt((w @ (X * X)) / w.sum())
-        sd = np.where(sd > 0, sd, 1.0)
-        X = X / sd
+        X, _, sd = standardize(X, w, check_input=False)
         self._sd = sd
         start = _logit_start(X, z, w)
         if not np.all(np.isfinite(start)) or not np.any(start != 0):
@@ -655,24 +639,15 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
             return cov, "bootstrap", info
 
     def _bootstrap(self, X, z, w, b):
-        rng = np.random.default_rng(self.random_state)
-        n = X.shape[0]
-        draws, failed = [], 0
-        for _ in range(self.n_bootstrap):
-            idx = rng.integers(0, n, n)
+        def refit(idx):
             zb = z[idx]
             if zb.min() == zb.max():
-                failed += 1
-                continue
-            wb = w[idx] / w[idx].mean()
-            core = self._fit_core(X[idx], zb, wb, b)
+                return None
+            core = self._fit_core(X[idx], zb, w[idx] / w[idx].mean(), b)
             if core.status == "flat":
-                failed += 1
-                continue
-            draws.append(normalize_direction(core.b / self._sd, self.normalize)[0])
-        info = {"Bootstrap reps": len(draws)}
-        if failed:
-            info["Failed reps"] = failed
-        if len(draws) < 2:
-            return None, info
-        return np.cov(np.asarray(draws), rowvar=False), info
+                return None
+            return normalize_direction(core.b / self._sd, self.normalize)[0]
+
+        boot = bootstrap(refit, X.shape[0], scheme="rows", n_replicates=self.n_bootstrap,
+                         random_state=self.random_state, dim=X.shape[1])
+        return (None if boot.n_ok < 2 else boot.cov), boot.info()

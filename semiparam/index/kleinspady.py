@@ -19,9 +19,8 @@ likelihood cross-validation of direction and bandwidth, as R's ``np`` does.  A f
 bandwidth (in standard deviations of the index) or Silverman's rule makes the objective
 a scale-invariant function of the direction alone.
 
-The objective is multimodal (on R's birthwt data np's ten random starts ended at ten
-different values).  The search, shared with the Ichimura estimators and documented in
-:mod:`semiparam.index._search`, is deterministic: pilot directions (logit, probit, least
+The objective is multimodal (``docs/kleinspady.md``).  The search, shared with the
+Ichimura estimators and documented in :mod:`semiparam.index._search`, is deterministic: pilot directions (logit, probit, least
 squares), a bandwidth profile along each (continuation from a large bandwidth down), a
 screened multistart of short L-BFGS runs with the analytic gradient, separation moves
 for discrete regressors, basin hopping from a pool of the best optima, and a final
@@ -40,12 +39,11 @@ cross-validated bandwidth is tuned to estimate ``g``; its derivative needs more
 smoothing (optimal rate ``n^(-1/7)`` against ``n^(-1/5)``), and at the fitted bandwidth
 the variance of ``g'`` inflates ``E[g'^2]`` and hence the information.  The factor was
 chosen by Monte Carlo coverage of the 95% intervals (``benchmarks/coverage_index.py``,
-``docs/soundness.md``) at n = 1000 with the floored default search.
-``"sandwich"`` uses the same terms with the
-outer product of the per-row scores as the meat.  ``"bootstrap"`` reruns the whole
-(deterministic) search on resampled rows, so it also measures how far the search jumps
-between nearby optima: a local polish from the full-sample estimate would not (on a
-cloglog sample of n = 400 its replicates spread 2.5 times less than full refits).
+``docs/soundness.md``).  ``"sandwich"`` uses the same terms with the outer product of
+the per-row scores as the meat.  ``"bootstrap"`` (:mod:`semiparam.index.bootstrap`,
+multinomial frequency weights) reruns the whole (deterministic) search on resampled
+rows, so it also measures how far the search jumps between nearby optima, which a local
+polish from the full-sample estimate would not.
 
 References
 ----------
@@ -74,7 +72,7 @@ from ._base import BaseIndexClassifier, normalize_direction
 from ._inference import COVARIANCE, BootstrapCovariance, to_normalised
 from ._objective import BernoulliLoss
 from ._search import _flatness, bandwidth_floor, fit_index_core
-from .results import IndexResult
+from .results import IndexResult, cov_type_constraint
 from .separation import check_separation, warn_separation
 
 __all__ = ["KleinSpadyClassifier"]
@@ -244,8 +242,9 @@ class KleinSpadyClassifier(_LOOIndexMixin, BaseIndexClassifier):
     ----------
     kernel : {"epanechnikov", "biweight", "triweight", "gaussian"}, default="epanechnikov"
         Kernel of the link estimate.  The compact kernels run in ``O(n log n)`` exactly;
-        ``"gaussian"`` is R np's default (exact below n = 600, a fast Gauss transform
-        above).
+        ``"gaussian"`` is R np's default (exact sums for small n, a fast Gauss transform
+        above; the thresholds are :mod:`semiparam._kernels`' ``GAUSSIAN_AUTO_EXACT_MAX``
+        and ``LOO_DENSE_MAX``).
     bandwidth : "cv", "silverman" or float, default="cv"
         ``"cv"``: chosen jointly with the direction by maximising the leave-one-out
         likelihood (R np's choice).  A float: fixed, in standard deviations of the
@@ -343,7 +342,7 @@ class KleinSpadyClassifier(_LOOIndexMixin, BaseIndexClassifier):
         **_COMMON_CONSTRAINTS,
         "trim": [NoneOK(), Interval(Real, 0, 0.5, closed="left")],
         "clip": [Interval(Real, 0, 0.5, closed="neither")],
-        "cov_type": [Options({"efficient", "sandwich", "bootstrap"}), NoneOK()],
+        "cov_type": cov_type_constraint("efficient", "sandwich", "bootstrap"),
     }
 
     def __init__(self, *, kernel="epanechnikov", bandwidth="cv", trim=None, clip=1e-6,

@@ -18,14 +18,12 @@ Which derivative
 ``g'`` must be a smooth, consistent estimate with little smoothing bias, because the
 bias of an average derivative does not shrink with its standard error.  Spline sieves
 have one.  For kernel links (Klein–Spady, Ichimura) the derivative of the
-Nadaraya–Watson ratio at the cross-validated bandwidth understates ``E g'(v)`` by a few
-per cent (about 0.75 standard errors at n = 2000 on a cloglog design, even at the true
-direction); the effects use the local-linear slope at the same bandwidth instead
-(:meth:`~semiparam.links.KernelLink.local_slope`: no design bias, boundary-adaptive;
--0.3% on the same design).  The isotonic fit is a step function whose interpolated
-slope is zero on flat blocks and huge across jumps; averaging it is not an estimate of
-``E g'(v)`` (on ``statsmodels.datasets.fair`` it gave -0.463 for ``rate_marriage``
-against statsmodels Logit's -0.130).  For isotonic links the effects use the
+Nadaraya–Watson ratio at the cross-validated bandwidth has a design bias that
+understates ``E g'(v)`` (``docs/margins.md``); the effects use the local-linear slope at
+the same bandwidth instead (:meth:`~semiparam.links.KernelLink.local_slope`: no design
+bias, boundary-adaptive).  The isotonic fit is a step function whose interpolated slope
+is zero on flat blocks and huge across jumps; averaging it is not an estimate of
+``E g'(v)``.  For isotonic links the effects use the
 kernel-smoothed isotonic fit ``g_h(v) = g_1 + sum_j D_j Phi((v - t_j) / h)`` (Groeneboom
 & Hendrickx 2018) at the estimator's bandwidth: its derivative is the smoothed monotone
 derivative estimate.  Parametric links (logit) use the exact density.
@@ -50,9 +48,8 @@ is re-estimated on the new index.  To first order, with ``mu(t) = E[x | x'beta =
 (Along ``delta = beta`` both vanish or give ``-g'``: the effects are scale invariant.)
 ``mu`` and ``mu'`` are Gaussian-kernel regressions of each column of ``X`` on the index
 (Silverman bandwidth), ``g''`` a central difference of ``g'`` over ``+-h/2`` with ``h``
-the link's smoothing bandwidth (a finer step differentiates the kernel noise of ``g'``:
-on the fair data the average of ``g''(v)(x - mu(v))``, zero in the population, was
-0.3 to 1.0 with a step of ``1e-4 h`` and below 0.04 with ``h/2``).  These linearisations
+the link's smoothing bandwidth (a finer step differentiates the kernel noise of ``g'``;
+``docs/margins.md``).  These linearisations
 give ``J = d m / d delta`` (complex step again) and the coefficient part ``J V J'`` with
 ``V = result_.cov``.  The link's own sampling error at the fitted index is added:
 ``Var_g`` is the variance of ``m`` over ``n_link_bootstrap`` refits of the link (same
@@ -64,8 +61,8 @@ Inference is conditional on the design (the points averaged over are held fixed)
 in statsmodels.
 
 ``se="bootstrap"`` refits the whole estimator on ``n_bootstrap`` resamples (the
-multinomial frequency weights of :class:`~semiparam.index._inference.BootstrapCovariance`)
-and reports the standard deviation of the replicated effects.
+multinomial frequency weights of :mod:`semiparam.index.bootstrap`) and reports the
+standard deviation of the replicated effects.
 
 Intervals are Wald intervals ``effect +- z_{1-alpha/2} std_err``.
 
@@ -88,6 +85,9 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
+
+from ..stats import weighted_mean, weighted_quantile
+from .bootstrap import bootstrap
 
 __all__ = ["marginal_effects", "effect_link", "AT_OPTIONS", "METHOD_OPTIONS"]
 
@@ -122,27 +122,18 @@ def _dummy_columns(X):
             if X[:, j].min() == 0 and X[:, j].max() == 1 and np.all(X[:, j] % 1.0 == 0)]
 
 
-def _weighted_median(x, w):
-    order = np.argsort(x, kind="stable")
-    cw = np.cumsum(w[order])
-    half = 0.5 * cw[-1]
-    k = int(np.searchsorted(cw, half))
-    if np.isclose(cw[k], half) and k + 1 < x.size:
-        return 0.5 * (x[order][k] + x[order][k + 1])
-    return x[order][k]
-
-
 def _points(X, w, at):
     """Evaluation points and the weights that average their effects."""
     if at == "overall":
         return X, w / w.sum()
     if at == "mean":
-        x0 = np.average(X, axis=0, weights=w)
+        x0 = weighted_mean(X, w, check_input=False)
     elif at == "median":
         if np.all(w == w[0]):
             x0 = np.median(X, axis=0)
         else:
-            x0 = np.array([_weighted_median(X[:, j], w) for j in range(X.shape[1])])
+            x0 = np.array([weighted_quantile(X[:, j], 0.5, w, method="averaged_inverted_cdf",
+                                             check_input=False) for j in range(X.shape[1])])
     else:
         x0 = np.zeros(X.shape[1])
     return x0[None, :], np.ones(1)
@@ -399,48 +390,29 @@ class _Semiparametric:
 
 def _link_covariance(model, refit, v, z, w, n_rep, rng):
     """Covariance of the effects over link refits on resampled rows (index fixed)."""
-    n = v.size
-    reps = []
-    for _ in range(n_rep):
-        counts = rng.multinomial(n, np.full(n, 1.0 / n))
-        wb = w * counts
-        if wb.sum() <= 0:
-            continue
-        try:
-            link_b = refit(v, z, wb)
-            e = model.effects_with_link(link_b)
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
-            continue
-        if np.all(np.isfinite(e)):
-            reps.append(e)
-    reps = np.asarray(reps)
-    if reps.shape[0] < 2:
-        return np.full((model.beta.size,) * 2, np.nan)
-    return np.atleast_2d(np.cov(reps, rowvar=False, ddof=1))
+    def effects(wb):
+        return model.effects_with_link(refit(v, z, wb)) if wb.sum() > 0 else None
+
+    return bootstrap(effects, v.size, weights=w, n_replicates=n_rep, random_state=rng,
+                     dim=model.beta.size).cov
 
 
 def _bootstrap_effects(est, X, z, w, at, method, dummy, n_bootstrap, rng):
     """Effects of full refits on resampled rows (the estimator's own search each time)."""
-    n = X.shape[0]
     template = clone(est)
     if "cov_type" in template.get_params():
         template.set_params(cov_type=None)
     P, weights = _points(X, w, at)
     dummies = _dummy_columns(X) if dummy else []
-    reps = []
-    for _ in range(n_bootstrap):
-        counts = rng.multinomial(n, np.full(n, 1.0 / n))
-        wb = w * counts
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fit = clone(template).fit(X, z, sample_weight=wb)
-            e = _point_effects(fit, X, z, wb, P, weights, dummies, method)
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
-            continue
-        if np.all(np.isfinite(e)):
-            reps.append(e)
-    return np.asarray(reps)
+
+    def effects(wb):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = clone(template).fit(X, z, sample_weight=wb)
+        return _point_effects(fit, X, z, wb, P, weights, dummies, method)
+
+    return bootstrap(effects, X.shape[0], weights=w, n_replicates=n_bootstrap,
+                     random_state=rng)
 
 
 def _point_effects(est, X, z, w, P, weights, dummies, method):
@@ -507,9 +479,8 @@ def marginal_effects(estimator, X=None, y=None, *, at="overall", method="dydx", 
     dummies = _dummy_columns(Xtr) if dummy else []
     if se == "bootstrap":
         eff = _point_effects(estimator, Xtr, z, w, P, weights, dummies, method)
-        reps = _bootstrap_effects(estimator, Xtr, z, w, at, method, dummy, int(n_bootstrap), rng)
-        cov = (np.atleast_2d(np.cov(reps, rowvar=False, ddof=1)) if reps.shape[0] >= 2
-               else np.full((eff.size, eff.size), np.nan))
+        boot = _bootstrap_effects(estimator, Xtr, z, w, at, method, dummy, int(n_bootstrap), rng)
+        cov = boot.cov if boot.n_ok >= 2 else np.full((eff.size, eff.size), np.nan)
     elif _is_parametric(estimator):
         eff, cov = _Parametric(estimator, P, dummies, method, weights).estimate()
     else:

@@ -25,6 +25,8 @@ from scipy import special, stats
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
+from .bootstrap import bootstrap
+
 __all__ = ["plot_link", "compare_links", "link_band"]
 
 _RUG_MAX = 2000
@@ -89,19 +91,13 @@ def link_band(est, grid, *, alpha=0.05, n_bootstrap=200, random_state=0):
         q = stats.norm.ppf(1 - alpha / 2)
         return special.expit(eta - q * sd), special.expit(eta + q * sd)
     refit = _refitter(est.link_)
-    rng = np.random.default_rng(random_state)
-    n = v.size
-    curves = []
-    for _ in range(int(n_bootstrap)):
-        wb = w * rng.multinomial(n, np.full(n, 1.0 / n))
-        try:
-            curves.append(np.asarray(refit(v, z, wb)(grid), dtype=float))
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
-            continue
-    if len(curves) < 2:
+    boot = bootstrap(lambda wb: refit(v, z, wb)(grid), v.size, weights=w,
+                     n_replicates=int(n_bootstrap), random_state=random_state, dim=grid.size)
+    if boot.n_ok < 2:
         return np.full(grid.shape, np.nan), np.full(grid.shape, np.nan)
-    curves = np.asarray(curves)
-    return (np.quantile(curves, alpha / 2, axis=0), np.quantile(curves, 1 - alpha / 2, axis=0))
+    curves = boot.replicates
+    return (np.quantile(curves, alpha / 2, axis=0).reshape(grid.shape),
+            np.quantile(curves, 1 - alpha / 2, axis=0).reshape(grid.shape))
 
 
 def plot_link(est, ax=None, *, ci=True, rug=True, alpha=0.05, n_bootstrap=200, grid=None,

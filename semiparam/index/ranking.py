@@ -89,10 +89,11 @@ from .._validation import (
     check_sample_weight,
 )
 from ..exceptions import ConvergenceWarning, warn
-from ..links._base import BaseLink
+from ..links import IsotonicLink
 from ._base import BaseIndexClassifier, normalize_direction
 from .logit import RAISE_CONSEQUENCE, _newton_softplus, _softplus_neg, ridge_consequence
-from .results import IndexResult
+from .bootstrap import bootstrap
+from .results import IndexResult, cov_type_constraint
 from .separation import separation_message, warn_separation
 
 __all__ = ["PairwiseRankingClassifier", "ranking_loss"]
@@ -250,60 +251,6 @@ def ranking_loss(X, y, coef, *, sample_weight=None):
     return total / (wp.sum() * wn.sum())
 
 
-# ---------------------------------------------------------------------------------
-# the link fitted after the fact
-# ---------------------------------------------------------------------------------
-class _SklearnIsotonicLink(BaseLink):
-    """Isotonic regression of ``z`` on the index (scikit-learn's PAVA), clipped.
-
-    Piecewise linear between the fitted thresholds, constant outside them, then
-    clipped to ``[clip, 1 - clip]`` (the convention of ``semiparam.links.IsotonicLink``,
-    used instead whenever it is importable).
-    """
-
-    def __init__(self, clip: float = _LINK_CLIP):
-        self.clip = clip
-
-    def fit(self, v, z, sample_weight=None):
-        from sklearn.isotonic import IsotonicRegression
-
-        v = np.asarray(v, dtype=float)
-        self.iso_ = IsotonicRegression(out_of_bounds="clip", increasing=True)
-        self.iso_.fit(v, z, sample_weight=sample_weight)
-        self.index_range_ = (float(v.min()), float(v.max()))
-        return self
-
-    def __call__(self, v):
-        v = np.asarray(v, dtype=float)
-        p = self.iso_.predict(v.ravel()).reshape(v.shape)
-        return np.clip(p, self.clip, 1.0 - self.clip)
-
-    def derivative(self, v):
-        """Slope of the interpolant (0 outside the fitted range and on flat blocks)."""
-        v = np.asarray(v, dtype=float)
-        tx, ty = self.iso_.X_thresholds_, self.iso_.y_thresholds_
-        if tx.shape[0] < 2:
-            return np.zeros_like(v)
-        slopes = np.diff(ty) / np.maximum(np.diff(tx), 1e-300)
-        k = np.clip(np.searchsorted(tx, v, side="right") - 1, 0, slopes.shape[0] - 1)
-        raw = self.iso_.predict(v.ravel()).reshape(v.shape)
-        inside = (v >= tx[0]) & (v <= tx[-1]) & (raw > self.clip) & (raw < 1 - self.clip)
-        return np.where(inside, slopes[k], 0.0)
-
-
-def _fit_isotonic_link(v, z, w):
-    """``semiparam.links.IsotonicLink`` when available, else the sklearn wrapper."""
-    try:
-        from ..links.isotonic import IsotonicLink
-    except ImportError:
-        return _SklearnIsotonicLink().fit(v, z, sample_weight=w)
-    try:
-        link = IsotonicLink(clip=_LINK_CLIP)
-    except TypeError:
-        link = IsotonicLink()
-    return link.fit(v, z, sample_weight=w)
-
-
 def _as_generator(random_state):
     """A numpy Generator from None, an int, a Generator or a legacy RandomState."""
     if isinstance(random_state, np.random.RandomState):
@@ -324,8 +271,6 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
 
     Parameters
     ----------
-    loss : {"logistic"}, default="logistic"
-        Surrogate of the 0-1 ranking loss: ``softplus(-(v_i - v_j))``.
     n_pairs : int, "auto" or "all", default="auto"
         Pairs entering the loss.  ``"auto"``: all pairs while there are at most
         ``min(50 n, 10**7)``, else that many drawn once at random; an int: that many
@@ -342,8 +287,12 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
         :class:`~semiparam.exceptions.SeparationWarning`, or ``ValueError``.
     normalize : {"unit", "first"}, default="unit"
         Normalisation of ``coef_``.
-    n_bootstrap : int >= 0, default=0
-        Bootstrap replicates for the covariance of ``coef_`` (0: none; each costs a fit).
+    cov_type : {"bootstrap"} or None, default=None
+        Covariance of ``coef_``: ``"bootstrap"`` (the pairs bootstrap of
+        :mod:`semiparam.index.bootstrap`; the surrogate's Hessian is not a valid
+        covariance) or None (none).
+    n_bootstrap : int >= 0, default=200
+        Bootstrap replicates when ``cov_type="bootstrap"`` (0: none; each costs a fit).
     random_state : int, Generator, RandomState or None, default=0
         Seeds the pair sample and the bootstrap.  Fixed by default, so a fit is
         reproducible; None draws fresh entropy.
@@ -361,8 +310,8 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
     scale_ : float
         ``coef_raw_ = scale_ * coef_``.
     link_ : link object
-        Isotonic regression of ``z`` on ``X @ coef_`` (``semiparam.links.IsotonicLink``
-        if available), clipped to ``[1e-4, 1 - 1e-4]``.
+        Isotonic regression of ``z`` on ``X @ coef_``
+        (:class:`~semiparam.links.IsotonicLink`), clipped to ``[1e-4, 1 - 1e-4]``.
     auc_ : float
         In-sample AUC of the fitted index (Han's objective; weighted, ties count 1/2).
     loss_ : float
@@ -382,7 +331,7 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
     n_iter_, converged_ : int, bool
         Newton iterations and convergence of the final fit.
     result_ : IndexResult
-        Coefficients; covariance from the bootstrap when ``n_bootstrap > 0``.
+        Coefficients; covariance from the bootstrap when ``cov_type="bootstrap"``.
     bootstrap_coefs_ : ndarray of shape (n_bootstrap, n_features) or None
         The bootstrap replicates of ``coef_``.
 
@@ -397,11 +346,11 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
 
     _parameter_constraints: dict = {
         **BaseIndexClassifier._parameter_constraints,
-        "loss": [Options({"logistic"})],
         "n_pairs": [Interval(Integral, 1, None), Options({"auto", "all"})],
         "penalty": [NoneOK(), Options({"l2"})],
         "C": [Interval(Real, 0, None, closed="neither")],
         "separation": [Options({"warn", "silent", "raise"})],
+        "cov_type": cov_type_constraint("bootstrap"),
         "n_bootstrap": [Interval(Integral, 0, None)],
         "random_state": [NoneOK(), InstanceOf(Integral, np.random.Generator,
                                               np.random.RandomState)],
@@ -409,15 +358,15 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
         "tol": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, *, loss="logistic", n_pairs="auto", penalty=None, C=1.0,
-                 separation="warn", normalize="unit", n_bootstrap=0, random_state=0,
+    def __init__(self, *, n_pairs="auto", penalty=None, C=1.0, separation="warn",
+                 normalize="unit", cov_type=None, n_bootstrap=200, random_state=0,
                  max_iter=100, tol=1e-8):
-        self.loss = loss
         self.n_pairs = n_pairs
         self.penalty = penalty
         self.C = C
         self.separation = separation
         self.normalize = normalize
+        self.cov_type = cov_type
         self.n_bootstrap = n_bootstrap
         self.random_state = random_state
         self.max_iter = max_iter
@@ -481,7 +430,7 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
         self.coef_, self.scale_ = normalize_direction(self.coef_raw_, self.normalize)
         self._direction = self.coef_raw_
         v = X @ self.coef_
-        self.link_ = _fit_isotonic_link(v, z, w)
+        self.link_ = IsotonicLink(clip=_LINK_CLIP).fit(v, z, sample_weight=w)
         # the solver's objective is W * loss + alpha |b|^2 / 2, W = sum(c)
         self.loss_ = float((out.objective - 0.5 * alpha * self.coef_raw_ @ self.coef_raw_)
                            / c.sum())
@@ -489,11 +438,12 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
 
         self.auc_ = float(roc_auc_score(z, v, sample_weight=w))
         cov, self.bootstrap_coefs_ = None, None
-        if self.n_bootstrap > 0:
-            self.bootstrap_coefs_ = self._bootstrap(X, z, w, alpha,
-                                                    np.random.default_rng(boot_seed))
-            cov = np.cov(self.bootstrap_coefs_, rowvar=False)
         info = {"Pairs": f"{npairs} ({'all' if allp else 'sampled'})", "AUC": self.auc_}
+        if self.cov_type == "bootstrap" and self.n_bootstrap > 0:
+            boot = self._bootstrap(X, z, w, alpha, np.random.default_rng(boot_seed))
+            self.bootstrap_coefs_ = boot.replicates
+            cov = boot.cov if boot.n_ok >= 2 else None
+            info.update(boot.info())
         if self.separated_ is not None:
             info["Separated"] = "yes (ridge fit)" if self.separated_ else "no"
         if alpha > 0:
@@ -502,25 +452,26 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
             params=self.coef_, cov=cov, names=self._feature_names(), nobs=int(X.shape[0]),
             model=name, normalize=self.normalize, objective=self.loss_,
             converged=self.converged_,
-            cov_type=f"bootstrap ({self.n_bootstrap})" if cov is not None else "none",
+            cov_type="bootstrap" if cov is not None else "none",
             info=info,
         )
 
     def _bootstrap(self, X, z, w, alpha, rng):
         """Row-resampling bootstrap of ``coef_`` (pairs redrawn, ridge strength kept;
         a replicate whose pairs separate is ridge-fitted with ``1/C``)."""
-        n = X.shape[0]
-        coefs = []
-        for _ in range(self.n_bootstrap):
-            idx = rng.integers(0, n, size=n)
+        def refit(idx):
             zb = z[idx]
             if zb.min() == zb.max():
-                continue
+                return None
             out, op, c, _, _ = self._fit_core(X[idx], zb, w[idx], alpha, rng,
                                               detect=alpha == 0.0)
             if out.separated:
                 out = _newton_softplus(op, c, 1.0 / self.C, np.ones(X.shape[1]),
                                        np.zeros(X.shape[1]), max_iter=self.max_iter,
                                        tol=self.tol, detect=False)
-            coefs.append(normalize_direction(out.beta, self.normalize)[0])
-        return np.array(coefs).reshape(-1, X.shape[1])
+            return normalize_direction(out.beta, self.normalize)[0]
+
+        # serial: each resample is drawn just before its refit, which draws its pairs
+        # from the same generator
+        return bootstrap(refit, X.shape[0], scheme="rows", n_replicates=self.n_bootstrap,
+                         random_state=rng, dim=X.shape[1])

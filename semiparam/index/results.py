@@ -7,6 +7,20 @@ refits.  It reads like a statsmodels result: ``params``, ``bse``, ``tvalues`` an
 DataFrames, and ``summary(alpha)`` returns a :class:`statsmodels.iolib.summary.Summary`
 (``as_text()``, ``as_html()``, ``as_latex()``), built from statsmodels' table machinery.
 
+Covariance types
+----------------
+``cov_type`` names the same thing the same way in every estimator (:data:`COV_TYPES`; an
+estimator offers the subset that applies to it, and ``None`` computes no covariance):
+
+=============  ===========================================================================
+``efficient``  the inverse of the estimated semiparametric efficient information
+``sandwich``   ``H^- S H^-``: the inverse Hessian of the objective around the outer
+               product of the per-row scores
+``bootstrap``  the covariance of full refits on resampled rows
+               (:mod:`semiparam.index.bootstrap`)
+``fisher``     the inverse Fisher information of a parametric likelihood (logit)
+=============  ===========================================================================
+
 Likelihood statistics
 ---------------------
 ``llf`` is the maximised log-likelihood (leave-one-out for Klein–Spady, profile for the
@@ -35,7 +49,24 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["IndexResult", "record_fit", "recorded_warnings"]
+from .._validation import NoneOK, Options
+
+__all__ = ["IndexResult", "record_fit", "recorded_warnings", "COV_TYPES", "cov_type_constraint"]
+
+#: every ``cov_type`` name an estimator may offer (module docstring), besides None
+COV_TYPES = ("efficient", "sandwich", "bootstrap", "fisher")
+
+
+def cov_type_constraint(*names) -> list:
+    """The ``_parameter_constraints`` entry of an estimator offering ``names`` (and None).
+
+    One constraint for every estimator, so that an unknown name gives the same error
+    everywhere (``validate_params``: "The 'cov_type' parameter of ... must be ...").
+    """
+    unknown = set(names) - set(COV_TYPES)
+    if unknown:
+        raise ValueError(f"unknown cov_type names {sorted(unknown)}; known: {list(COV_TYPES)}")
+    return [Options(set(names)), NoneOK()]
 
 
 class _SummaryStr:
@@ -327,7 +358,7 @@ def record_fit(est, X, target, w, caught=()):
     est._train_data = (X, np.asarray(target, dtype=float), w)
     if "bandwidth" in est.get_params() and hasattr(est, "bandwidth_") \
             and not hasattr(est, "bandwidth_factor"):
-        from ._objective import weighted_sd
+        from ..stats import weighted_sd
 
         sd = weighted_sd(X @ est.coef_, w)
         est.bandwidth_sd_ = float(est.bandwidth_ / sd) if sd > 0 else float("nan")

@@ -46,6 +46,7 @@ from scipy import special
 
 from .._validation import InstanceOf, Interval, NoneOK
 from ..exceptions import ConvergenceWarning, FlatLikelihoodWarning, warn
+from ..stats import standardize
 from ..links.sieve import (
     RIDGE,
     MonotoneSplineBasis,
@@ -168,11 +169,8 @@ class SieveIndexClassifier(BaseIndexClassifier):
     def _fit(self, X, z, w):
         n, d = X.shape
         sw = float(w.sum())
-        mean = w @ X / sw
-        sd = np.sqrt(w @ (X - mean) ** 2 / sw)
-        sd = np.where(sd > 0, sd, 1.0)
-        Xs = (X - mean) / sd
-        n_basis = SieveLink(n_basis=self.n_basis, degree=self.degree)._resolve_n_basis(
+        Xs, mean, sd = standardize(X, w, check_input=False)
+        n_basis = SieveLink(n_basis=self.n_basis, degree=self.degree).resolve_n_basis(
             int(np.count_nonzero(w)))
 
         intercept, slopes = _logit_start(Xs, z, w, self.random_state)
@@ -258,7 +256,7 @@ class SieveIndexClassifier(BaseIndexClassifier):
                 "the estimates are where the bounded link stopped and their standard "
                 "errors are not reliable.")
         self.n_basis_ = int(basis.n_basis)
-        link = SieveLink._from_basis(basis, a, c, loglik=self.loglik_, n_iter=n_iter,
+        link = SieveLink.from_basis(basis, a, c, loglik=self.loglik_, n_iter=n_iter,
                                      converged=converged)
         # prediction: one pseudo-observation, weighted by the local data mass (thin tails
         # are pulled toward the mean instead of extrapolated to certainty)

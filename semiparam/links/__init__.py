@@ -10,6 +10,7 @@ Estimated links share one small interface: ``fit(v, z, sample_weight=None)``,
 ``LINKS``/``get_link``    parametric families (logistic, probit, cloglog, ...)
 ``kernel_sums``           (leave-one-out) kernel sums on a scalar index, and
 ``kernel_sums_at``        at query points; ``KERNELS`` the kernel registry
+``BaseLink``              the base class of the estimated links (the interface above)
 ``one_se_choice``         one-standard-error choice among candidate smoothings
 ========================  =========================================================
 """
@@ -18,9 +19,9 @@ import importlib
 
 from .families import LINKS, get_link
 
-_HOMES = {"KernelLink": "kernel", "IsotonicLink": "isotonic", "SieveLink": "sieve",
-          "KERNELS": "kernel", "kernel_sums": "kernel", "kernel_sums_at": "kernel",
-          "one_se_choice": "_base"}
+_HOMES = {"BaseLink": "_base", "KernelLink": "kernel", "IsotonicLink": "isotonic",
+          "SieveLink": "sieve", "KERNELS": "kernel", "kernel_sums": "kernel",
+          "kernel_sums_at": "kernel", "one_se_choice": "_base"}
 
 __all__ = sorted(["LINKS", "get_link", *_HOMES])
 

@@ -21,11 +21,12 @@ import numpy as np
 from scipy import sparse
 from scipy.interpolate import BSpline
 
+from ..stats import weighted_quantile
+
 __all__ = [
     "MonotoneSplineBasis",
     "SplineDesign",
     "default_n_basis",
-    "weighted_quantile",
 ]
 
 
@@ -49,47 +50,6 @@ def default_n_basis(n: int, degree: int = 3) -> int:
     """
     n = max(int(n), 1)
     return int(degree + max(1, math.ceil(n ** 0.2 - 1e-9)))
-
-
-def weighted_quantile(v, q, sample_weight=None) -> np.ndarray:
-    """Weighted quantiles, consistent with repeating rows.
-
-    For unit weights this is the Hazen definition (linear interpolation between order
-    statistics at plotting positions ``(i - 1/2) / n``).  A row of integer weight ``m``
-    counts as ``m`` repeated rows, so integer weights give exactly the quantiles of the
-    repeated sample; fractional weights interpolate between these cases.
-
-    Parameters
-    ----------
-    v : array-like of shape (n,)
-        Values.
-    q : array-like
-        Probabilities in [0, 1].
-    sample_weight : array-like of shape (n,), default=None
-        Nonnegative weights; rows with zero weight are ignored.
-
-    Returns
-    -------
-    ndarray
-        The quantiles, same shape as ``q``.
-    """
-    v = np.asarray(v, dtype=float)
-    if sample_weight is None:
-        return np.quantile(v, q, method="hazen")
-    w = np.asarray(sample_weight, dtype=float)
-    keep = w > 0
-    v, w = v[keep], w[keep]
-    if np.all(w == 1.0):
-        return np.quantile(v, q, method="hazen")
-    order = np.argsort(v, kind="stable")
-    v, w = v[order], w[order]
-    cw = np.cumsum(w)
-    total = cw[-1]
-    half = 0.5 * np.minimum(w, 1.0)
-    # a row of weight m occupies the plotting positions of m repeated rows: a flat piece
-    xs = np.column_stack([cw - w + half, cw - half]).ravel() / total
-    ys = np.repeat(v, 2)
-    return np.interp(q, xs, ys)
 
 
 def _clamped_knots(v, n_basis, degree, sample_weight=None) -> np.ndarray:

@@ -20,10 +20,8 @@ out.  Cost: ``O(n log n)`` for the sort, ``O(n)`` for PAVA.
 The PAVA itself is scikit-learn's: ``sklearn.isotonic.isotonic_regression`` delegates to
 ``scipy.optimize.isotonic_regression`` (scipy >= 1.12).  :func:`pava` calls scikit-learn's
 function; the private inner-loop helper calls the scipy routine it delegates to directly,
-because scikit-learn's parameter validation costs about 4 ms per call -- a hundred times
-the PAVA itself at ``n = 1000`` and the dominant cost of a bootstrap (measured here:
-4.3 ms vs 0.05 ms at ``n = 1e3``; 15.5 ms vs 12.4 ms at ``n = 1e5``).  Both give the same
-numbers.
+because scikit-learn's parameter validation costs far more than the PAVA itself at
+moderate ``n`` (measured in ``docs/isotonic.md``, section 1).  Both give the same numbers.
 
 Evaluation between the fitted points
 ------------------------------------
@@ -44,9 +42,9 @@ fit convolved with a Gaussian kernel of bandwidth ``h``.  It is monotone and inf
 differentiable, its derivative ``sum_j D_j phi((v - t_j)/h) / h`` is the smoothed
 derivative estimate of Groeneboom & Hendrickx (2018) and Balabdaoui, Groeneboom &
 Hendrickx (2019), and it tends to the step function as ``h -> 0``.  Default bandwidth
-``h = 0.5 sigma n^(-1/7)`` with ``sigma = min(sd, IQR / 1.349)`` of the index (the rate
-for derivative estimation; the constant chosen by measurement, see
-:class:`~semiparam.index.IsotonicIndexClassifier`).
+``h = 0.5 sigma n_eff^(-1/7)`` with ``sigma`` the robust spread
+:func:`semiparam.stats.robust_spread` of the index (the rate for derivative estimation;
+the constant chosen by measurement, ``docs/isotonic.md``).
 
 References
 ----------
@@ -79,6 +77,7 @@ from .._validation import (
     check_sample_weight,
     validate_params,
 )
+from ..stats import effective_sample_size, robust_spread
 from ._base import BaseLink, one_se_choice
 
 __all__ = ["IsotonicLink", "pava", "default_bandwidth"]
@@ -215,27 +214,6 @@ def smooth_link(v, base, tau, dj, h):
     return np.interp(v, grid, g), np.interp(v, grid, dg)
 
 
-def robust_scale_pooled(xu, wu):
-    """``min(sd, IQR / 1.349)`` of sorted distinct values ``xu`` with weights ``wu``.
-
-    Quantiles are the weighted inverted cdf (frequency semantics); returns 0 for a
-    constant index.
-    """
-    wsum = wu.sum()
-    mean = (wu @ xu) / wsum
-    sd = float(np.sqrt(max((wu @ (xu - mean) ** 2) / wsum, 0.0)))
-    cw = np.cumsum(wu)
-    q1, q3 = xu[np.minimum(np.searchsorted(cw, [0.25 * wsum, 0.75 * wsum]), xu.shape[0] - 1)]
-    iqr = (q3 - q1) / 1.349
-    return float(min(sd, iqr)) if iqr > 0 else sd
-
-
-def _robust_scale(v, w):
-    """``min(sd, IQR / 1.349)`` of ``v`` with weights ``w``."""
-    pooled = pool_ties(v, np.zeros_like(v), w)
-    return robust_scale_pooled(pooled.xu, pooled.wu)
-
-
 def default_bandwidth(v, sample_weight=None, factor: float = 0.5) -> float:
     """Rule-of-thumb bandwidth for the smoothed link derivative.
 
@@ -248,8 +226,8 @@ def default_bandwidth(v, sample_weight=None, factor: float = 0.5) -> float:
     """
     v = np.asarray(v, dtype=float)
     w = np.ones(v.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
-    n_eff = w.sum() ** 2 / (w @ w)
-    scale = _robust_scale(v, w)
+    n_eff = effective_sample_size(w, check_input=False)
+    scale = robust_spread(v, w, check_input=False)
     if not scale > 0:
         return 1.0
     return float(factor * scale * n_eff ** (-1.0 / 7.0))

@@ -43,38 +43,15 @@ import numbers
 
 import numpy as np
 
-from .. import _kernels
 from .._kernels import KERNELS, kernel_sums, kernel_sums_at  # public re-exports (semiparam.torch)
+from ..stats import rule_of_thumb_bandwidth, weighted_sd
 from ._base import BaseLink, one_se_choice
 
 __all__ = ["KernelLink", "KERNEL_NAMES", "rule_of_thumb_bandwidth", "KERNELS", "kernel_sums",
            "kernel_sums_at"]
 
 #: kernel names accepted (the registry of :mod:`semiparam._kernels`)
-KERNEL_NAMES = ("epanechnikov", "biweight", "triweight", "gaussian")
-
-# (roughness R(K), variance mu_2(K)) of each kernel as a normalised density
-_KERNEL_CONSTANTS = {
-    "gaussian": (0.5 / np.sqrt(np.pi), 1.0),
-    "epanechnikov": (3.0 / 5.0, 1.0 / 5.0),
-    "biweight": (5.0 / 7.0, 1.0 / 7.0),
-    "triweight": (350.0 / 429.0, 1.0 / 9.0),
-}
-
-
-def _canonical(kernel: str) -> float:
-    r, mu2 = _KERNEL_CONSTANTS[kernel]
-    return (r / mu2**2) ** 0.2
-
-
-def rule_of_thumb_bandwidth(sd: float, n: float, kernel: str) -> float:
-    """Silverman's rule ``1.06 sd n^(-1/5)`` carried over to ``kernel``.
-
-    The Gaussian rule is rescaled by the ratio of canonical bandwidths
-    ``delta_K / delta_phi`` (Marron & Nolan 1988), e.g. 2.214 for the Epanechnikov
-    kernel on ``[-1, 1]``, so that every kernel smooths about as much.
-    """
-    return 1.06 * float(sd) * float(n) ** (-0.2) * _canonical(kernel) / _canonical("gaussian")
+KERNEL_NAMES = tuple(KERNELS)
 
 
 def _check_kernel(kernel):
@@ -110,6 +87,9 @@ class KernelLink(BaseLink):
         weighted isotonic regression (weights: the points' kernel mass, scikit-learn's
         PAVA) and evaluated by linear interpolation, flat beyond the ends.
         ``derivative`` is then the slope of that interpolant.
+    clip : float in [0, 0.5), default=0.0
+        Values are clipped to ``[clip, 1 - clip]`` (for probabilities; 0: no clipping).
+        ``derivative`` is that of the unclipped estimate.
 
     Attributes
     ----------
@@ -134,11 +114,12 @@ class KernelLink(BaseLink):
     """
 
     def __init__(self, kernel: str = "epanechnikov", bandwidth="silverman", *,
-                 prior_weight: float = 0.0, monotone: bool = False):
+                 prior_weight: float = 0.0, monotone: bool = False, clip: float = 0.0):
         self.kernel = kernel
         self.bandwidth = bandwidth
         self.prior_weight = prior_weight
         self.monotone = monotone
+        self.clip = clip
 
     def __repr__(self) -> str:
         extra = ""
@@ -146,6 +127,8 @@ class KernelLink(BaseLink):
             extra += f", prior_weight={self.prior_weight!r}"
         if self.monotone:
             extra += ", monotone=True"
+        if self.clip:
+            extra += f", clip={self.clip!r}"
         return f"KernelLink(kernel={self.kernel!r}, bandwidth={self.bandwidth!r}{extra})"
 
     # -- fitting -------------------------------------------------------------------
@@ -166,6 +149,8 @@ class KernelLink(BaseLink):
         self
         """
         _check_kernel(self.kernel)
+        if not (isinstance(self.clip, numbers.Real) and 0.0 <= self.clip < 0.5):
+            raise ValueError(f"clip must be a number in [0, 0.5); got {self.clip!r}.")
         v = np.asarray(v, dtype=float).ravel()
         z = np.asarray(z, dtype=float).ravel()
         if v.shape != z.shape:
@@ -199,11 +184,10 @@ class KernelLink(BaseLink):
         a = float(self.prior_weight)
         if not (np.isfinite(a) and a >= 0):
             raise ValueError(f"prior_weight must be finite and >= 0; got {self.prior_weight!r}.")
-        k0 = float(_kernels.kernel_sums_at(np.zeros(1), np.zeros(1), np.ones(1), 1.0,
-                                           self.kernel_)[0][0])
+        k0 = KERNELS[self.kernel_].k0
         wbar = self._wbar
         self._prior = (a * k0 * wbar * float(w @ z) / float(w.sum()), a * k0 * wbar)
-        S0, _ = _kernels.kernel_sums_at(self._v, self._v, self._U, self.bandwidth_, self.kernel_)
+        S0, _ = kernel_sums_at(self._v, self._v, self._U, self.bandwidth_, self.kernel_)
         # the self term keeps the denominator positive
         self._fitted = (S0[:, 0] + self._prior[0]) / (S0[:, 1] + self._prior[1])
         self._mono = None
@@ -215,9 +199,7 @@ class KernelLink(BaseLink):
 
     def _choose_bandwidth(self, z, w):
         bw = self.bandwidth
-        sw = w.sum()
-        m = (w @ self._v) / sw
-        sd = float(np.sqrt((w @ (self._v - m) ** 2) / sw))
+        sd = float(weighted_sd(self._v, w, check_input=False))
         spread = sd if sd > 0 else 1.0
         if isinstance(bw, numbers.Real) and not isinstance(bw, bool):
             if not (np.isfinite(bw) and bw > 0):
@@ -236,19 +218,18 @@ class KernelLink(BaseLink):
                          f"of positive floats; got {bw!r}.")
 
     def _loo_choice(self, z, w, candidates):
-        """The candidate bandwidth with the smallest leave-one-out loss of the link."""
+        """The candidate bandwidth chosen by the link's leave-one-out loss (one-SE rule)."""
         if candidates.size == 1:
             return float(candidates[0])
         a = float(self.prior_weight) if np.isfinite(self.prior_weight) else 0.0
-        k0 = float(_kernels.kernel_sums_at(np.zeros(1), np.zeros(1), np.ones(1), 1.0,
-                                           self.kernel)[0][0])
+        k0 = KERNELS[self.kernel].k0
         zbar = float(w @ z) / float(w.sum())
         pa, pb = a * k0 * self._wbar * zbar, a * k0 * self._wbar
         binary = bool(np.all((z == 0) | (z == 1)))
         order, losses = None, []
         for h in candidates:
-            S0, _, order, _ = _kernels.kernel_sums(self._v, self._U, float(h), self.kernel,
-                                                   order=order, relative=True)
+            S0, _, order, _ = kernel_sums(self._v, self._U, float(h), self.kernel,
+                                          order=order, relative=True)
             den = S0[:, 1] + pb
             ok = den > 0
             g = np.where(ok, (S0[:, 0] + pa) / np.where(ok, den, 1.0), zbar)
@@ -268,7 +249,7 @@ class KernelLink(BaseLink):
         order = [None]
 
         def loo_mse(logh):
-            S0, _, order[0], _ = _kernels.kernel_sums(
+            S0, _, order[0], _ = kernel_sums(
                 self._v, self._U, float(np.exp(logh)), self.kernel, order=order[0],
                 relative=True,
             )
@@ -318,7 +299,7 @@ class KernelLink(BaseLink):
             if not derivative:
                 return np.interp(q, self._v, self._mono).reshape(shape)
             return _interp_slope(q, self._v, self._mono).reshape(shape)
-        S0, S1, lscale = _kernels.kernel_sums_at(
+        S0, S1, lscale = kernel_sums_at(
             q, self._v, self._U, self.bandwidth_, self.kernel_, derivative=derivative,
             relative=True,
         )
@@ -339,8 +320,9 @@ class KernelLink(BaseLink):
         return dg.reshape(shape)
 
     def __call__(self, v):
-        """The link at ``v`` (same shape as ``v``)."""
-        return self._evaluate(v, False)
+        """The link at ``v`` (same shape as ``v``), clipped to ``[clip, 1 - clip]``."""
+        g = self._evaluate(v, False)
+        return np.clip(g, self.clip, 1.0 - self.clip) if self.clip else g
 
     def derivative(self, v):
         """``dg/dv`` at ``v`` (0 where no fitted point lies within the kernel's support)."""
@@ -359,7 +341,7 @@ class KernelLink(BaseLink):
         x, qs = (self._v - c) / s, (q - c) / s
         w, wz = self._U[:, 1], self._U[:, 0]
         U = np.column_stack([w, w * x, w * x * x, wz, wz * x])
-        A, _ = _kernels.kernel_sums_at(qs, x, U, self.bandwidth_ / s, self.kernel_)
+        A, _ = kernel_sums_at(qs, x, U, self.bandwidth_ / s, self.kernel_)
         m0 = A[:, 0]
         m1 = A[:, 1] - qs * m0
         m2 = A[:, 2] - 2.0 * qs * A[:, 1] + qs * qs * m0

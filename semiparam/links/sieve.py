@@ -47,11 +47,12 @@ from scipy import linalg, optimize, special
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .. import _kernels
+from .._kernels import kernel_sums_at
 from .._validation import Interval, NoneOK, Options, check_sample_weight, validate_params
 from ..exceptions import ConvergenceWarning, warn
 from ._base import BaseLink
-from ._spline import MonotoneSplineBasis, SplineDesign, default_n_basis, weighted_quantile
+from ..stats import rule_of_thumb_bandwidth, weighted_sd
+from ._spline import MonotoneSplineBasis, SplineDesign, default_n_basis
 
 __all__ = [
     "SieveLink",
@@ -60,7 +61,6 @@ __all__ = [
     "link_bounds",
     "SplineDesign",
     "default_n_basis",
-    "weighted_quantile",
 ]
 
 #: fewest rows per basis function a user-chosen n_basis may leave
@@ -191,7 +191,7 @@ class SieveLink(BaseLink, BaseEstimator):
         """
         validate_params(self)
         v, z, w = _check_link_data(v, z, sample_weight)
-        n_basis = self._resolve_n_basis(np.count_nonzero(w))
+        n_basis = self.resolve_n_basis(np.count_nonzero(w))
         sign = 1.0 if self.increasing else -1.0
         basis = MonotoneSplineBasis.from_index(
             v, n_basis, self.degree, sample_weight=w, extrapolation=self.extrapolation)
@@ -229,7 +229,8 @@ class SieveLink(BaseLink, BaseEstimator):
         self.converged_ = bool(converged)
         return self
 
-    def _resolve_n_basis(self, n: int) -> int:
+    def resolve_n_basis(self, n: int) -> int:
+        """The number of basis functions for ``n`` rows (the default, or ``n_basis`` checked)."""
         if self.n_basis is None:
             return default_n_basis(n, self.degree)
         if self.n_basis > max(self.degree, n // MIN_ROWS_PER_BASIS):
@@ -253,7 +254,7 @@ class SieveLink(BaseLink, BaseEstimator):
         self.index_range_ = (basis.lower, basis.upper)
 
     @classmethod
-    def _from_basis(cls, basis, intercept, coef, *, increasing=True, clip=1e-8,
+    def from_basis(cls, basis, intercept, coef, *, increasing=True, clip=1e-8,
                     loglik=None, n_iter=0, converged=True):
         """A fitted link from a basis and coefficients (used by the index estimator)."""
         link = cls(n_basis=basis.n_basis, degree=basis.degree, increasing=bool(increasing),
@@ -293,7 +294,7 @@ class SieveLink(BaseLink, BaseEstimator):
         if rev:
             s = s[::-1]
         a, c = basis.ispline_coef(s, 1.0 if increasing else -1.0)
-        return type(self)._from_basis(
+        return type(self).from_basis(
             basis, a, np.maximum(c, 0.0), increasing=increasing, clip=self.clip,
             loglik=getattr(self, "loglik_", None), n_iter=getattr(self, "n_iter_", 0),
             converged=getattr(self, "converged_", True))
@@ -318,8 +319,6 @@ class SieveLink(BaseLink, BaseEstimator):
         """
         import copy
 
-        from .kernel import rule_of_thumb_bandwidth
-
         check_is_fitted(self, "basis_")
         v = np.asarray(v, dtype=float).ravel()
         z = np.asarray(z, dtype=float).ravel()
@@ -328,7 +327,7 @@ class SieveLink(BaseLink, BaseEstimator):
         keep = w > 0
         v, z, w = v[keep], z[keep], w[keep]
         order = np.argsort(v, kind="stable")
-        sd = float(np.sqrt(np.cov(v, aweights=w))) if v.size > 1 else 1.0
+        sd = float(weighted_sd(v, w, check_input=False))
         out = copy.copy(self)
         out.prior_weight_ = float(prior_weight)
         out._prior = {
@@ -350,7 +349,7 @@ class SieveLink(BaseLink, BaseEstimator):
 
     def _mass(self, q, derivative):
         pr = self._prior
-        S0, S1 = _kernels.kernel_sums_at(q, pr["v"], pr["w"], pr["h"], "epanechnikov",
+        S0, S1 = kernel_sums_at(q, pr["v"], pr["w"], pr["h"], "epanechnikov",
                                          derivative=derivative)
         m = S0 / pr["unit"]
         dm = None if S1 is None else S1 / (pr["h"] * pr["unit"])

@@ -14,7 +14,8 @@ weights ``Kbar`` held fixed.  Nuisances: leave-one-out Nadaraya-Watson estimates
 ``g`` and of its derivative (the derivative of the ratio, from kernel-derivative sums),
 and of every column of ``E[X | t]``, all from the exact ``O(n log n)`` sums of
 :mod:`semiparam._kernels`.  Bandwidth ``h = c * sigma * n^(-1/5)`` with the robust spread
-``sigma = min(sd(t), IQR(t)/1.349)``: a plain ``sd`` oversmooths when the index is a
+``sigma = min(sd(t), IQR(t)/1.349)`` (:func:`semiparam.stats.robust_spread`, weighted
+quartiles): a plain ``sd`` oversmooths when the index is a
 heavy-tailed mixture (pairs of actions on very different scales), which biases ``g'`` and
 ``E[X | t]`` exactly where the link is steep.
 
@@ -43,9 +44,7 @@ and ``O(n p^2)`` for ``J``; a frozen one two columns and ``O(n p)``.
 
 Why not the Klein-Spady likelihood itself?  Maximising the leave-one-out
 quasi-likelihood differentiates through the neighbours' positions too; with ~180
-coefficients that freedom overfits (measured in ``docs/policy.md``: with a cross-validated
-bandwidth the regret is 1.4 to 1.7 times DPO's on the acceptance design, and five times
-DPO's with unequal action scales, where this score's root does no harm).
+coefficients that freedom overfits (measured in ``docs/policy.md``).
 """
 
 from __future__ import annotations
@@ -54,73 +53,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels import kernel_sums, kernel_sums_at
 from ..exceptions import ConvergenceWarning, warn
-from ..links._base import BaseLink
+from ..links import kernel_sums
+from ..stats import robust_spread
 
-__all__ = ["score_fit", "ScoreFit", "NadarayaWatsonLink", "robust_spread"]
+__all__ = ["score_fit", "ScoreFit"]
 
 #: largest step (radians) taken in one scoring iteration
 _MAX_STEP = 0.5
-
-
-def robust_spread(t, w) -> float:
-    """``min(weighted sd, IQR / 1.349)`` of ``t`` (rows with positive weight)."""
-    pos = w > 0
-    t, w = t[pos], w[pos]
-    mean = np.average(t, weights=w)
-    sd = float(np.sqrt(np.average((t - mean) ** 2, weights=w)))
-    q75, q25 = np.percentile(t, [75, 25])
-    iqr = float(q75 - q25) / 1.349
-    return min(sd, iqr) if iqr > 0 else sd
-
-
-class NadarayaWatsonLink(BaseLink):
-    """Nadaraya-Watson estimate of ``P(z = 1 | t)`` at a fixed bandwidth.
-
-    Parameters
-    ----------
-    kernel : str
-        A kernel of :mod:`semiparam._kernels`.
-    bandwidth : float
-        ``h > 0`` on the scale of the index.
-    clip : float
-        Values are clipped to ``[clip, 1 - clip]``.
-    """
-
-    def __init__(self, kernel="gaussian", bandwidth=1.0, clip=1e-3):
-        self.kernel = kernel
-        self.bandwidth = bandwidth
-        self.clip = clip
-
-    def fit(self, v, z, sample_weight=None):
-        """Store the index, labels and weights (smoothing happens at evaluation)."""
-        v = np.asarray(v, dtype=float)
-        w = np.ones_like(v) if sample_weight is None else np.asarray(sample_weight, float)
-        self.v_ = v
-        self.U_ = np.column_stack([w, w * np.asarray(z, dtype=float)])
-        self.index_range_ = (float(v.min()), float(v.max()))
-        return self
-
-    def _sums(self, q):
-        q = np.asarray(q, dtype=float)
-        S0, S1 = kernel_sums_at(q.ravel(), self.v_, self.U_, self.bandwidth, self.kernel,
-                                derivative=True)
-        return q.shape, S0, S1
-
-    def __call__(self, v):
-        shape, S0, _ = self._sums(v)
-        M = S0[:, 0]
-        g = np.where(M > 0, S0[:, 1] / np.where(M > 0, M, 1.0), 0.5)
-        return np.clip(g, self.clip, 1.0 - self.clip).reshape(shape)
-
-    def derivative(self, v):
-        """Derivative of the (unclipped) ratio with respect to the index."""
-        shape, S0, S1 = self._sums(v)
-        M, N = S0[:, 0], S0[:, 1]
-        safe = np.where(M > 0, M, 1.0)
-        d = (S1[:, 1] * M - N * S1[:, 0]) / (safe**2 * self.bandwidth)
-        return np.where(M > 0, d, 0.0).reshape(shape)
 
 
 @dataclass(frozen=True)
@@ -243,7 +183,7 @@ def score_fit(X, z, w, start, *, kernel="gaussian", bandwidth_factor=1.0, clip=1
         if frozen:  # only the link residual follows theta
             g, order = _link(t, z, w, h, kernel, clip, order)
         else:
-            h = bandwidth_factor * robust_spread(t, w) * n_eff ** (-0.2)
+            h = bandwidth_factor * robust_spread(t, w, check_input=False) * n_eff ** (-0.2)
             if not np.isfinite(h) or h <= 0:
                 break
             g, gp, EX, order = _nuisances(t, z, w, X, h, kernel, clip, order)

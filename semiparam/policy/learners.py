@@ -44,6 +44,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import Callable, InstanceOf, Interval, NoneOK, Options, validate_params
 from ..index.predictions import floor_probability, log_odds
+from ..index.results import cov_type_constraint
+from ..links.kernel import KERNEL_NAMES
 from ..index.separation import warn_separation
 from .features import FeatureMap, OneHotFeatures, identified_basis, resolve_features
 from .softmax import SoftmaxPolicy
@@ -422,8 +424,9 @@ class OSPO(_BaseLearner):
         As for :class:`DPO`.
     start_estimator_ : LogitIndexClassifier
         The DPO start.
-    estimator_ : NadarayaWatsonLink
-        The leave-one-out kernel link at the fitted index (also ``link_``).
+    estimator_ : KernelLink
+        The Nadaraya–Watson link at the fitted index, bandwidth ``bandwidth_``, clipped
+        to ``[clip, 1 - clip]`` (also ``link_``).
     bandwidth_ : float
     step_norms_ : tuple of float
         Size (radians) of each scoring step.
@@ -434,7 +437,7 @@ class OSPO(_BaseLearner):
 
     _parameter_constraints: dict = {
         **_BaseLearner._parameter_constraints,
-        "kernel": [Options({"gaussian", "epanechnikov", "biweight", "triweight"})],
+        "kernel": [Options(set(KERNEL_NAMES))],
         "bandwidth": [Interval(Real, 0, None, closed="neither")],
         "clip": [Interval(Real, 0, 0.5, closed="neither")],
         "C": [Interval(Real, 0, None, closed="neither")],
@@ -453,7 +456,9 @@ class OSPO(_BaseLearner):
         self.tol = tol
 
     def _fit_direction(self, X, z, w):
-        from ._scoring import NadarayaWatsonLink, robust_spread, score_fit
+        from ..stats import robust_spread
+        from ..links import KernelLink
+        from ._scoring import score_fit
 
         start = _logit_start(X, z, w, self.C, type(self).__name__)
         self.start_estimator_ = start
@@ -472,8 +477,8 @@ class OSPO(_BaseLearner):
         if np.cov(t, z, aweights=w)[0, 1] < 0:  # a kernel link is not monotone
             coef, t = -coef, -t
         self.bandwidth_ = self.bandwidth * robust_spread(t, w) * np.count_nonzero(w > 0) ** -0.2
-        self.estimator_ = NadarayaWatsonLink(kernel=self.kernel, bandwidth=self.bandwidth_,
-                                             clip=self.clip).fit(t, z, w)
+        self.estimator_ = KernelLink(kernel=self.kernel, bandwidth=self.bandwidth_,
+                                     clip=self.clip).fit(t, z, w)
         self.link_ = self.estimator_
         return coef
 
@@ -527,7 +532,7 @@ class PSPO(_BaseLearner):
         "C": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None)],
         "tol": [Interval(Real, 0, None, closed="neither")],
-        "cov_type": [NoneOK(), Options({"sandwich", "bootstrap"})],
+        "cov_type": cov_type_constraint("sandwich", "bootstrap"),
     }
 
     def __init__(self, *, features=None, method="efficient", bandwidth_factor=0.5, clip=1e-4,

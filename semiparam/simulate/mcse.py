@@ -273,8 +273,6 @@ def report(summary, *, fmt="markdown", digits=3, measures=None) -> str:
     digits : int
     measures : sequence of str, default=None (all, in the order met)
     """
-    import pandas as pd
-
     if fmt not in ("markdown", "html", "csv"):
         raise ValueError(f"fmt must be 'markdown', 'html' or 'csv'; got {fmt!r}.")
     by = list(summary.attrs.get("factors", []))

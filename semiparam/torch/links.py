@@ -65,6 +65,7 @@ import torch
 
 from ..links import KERNELS, IsotonicLink, kernel_sums, kernel_sums_at
 from ..links.isotonic import default_bandwidth
+from ..stats import effective_sample_size, weighted_sd
 from ._tables import hermite_table, linear_table
 
 __all__ = ["IsotonicLinkState", "KernelLinkState", "as_numpy"]
@@ -107,10 +108,9 @@ def _bandwidth(t, w, bandwidth, factor, rate, spread="robust"):
     if bandwidth is not None:
         return float(bandwidth)
     pos = w > 0
-    n_eff = w.sum() ** 2 / (w @ w)
+    n_eff = effective_sample_size(w, check_input=False)
     if spread == "sd":
-        mean = (w @ t) / w.sum()
-        sd = float(np.sqrt((w @ (t - mean) ** 2) / w.sum()))
+        sd = float(weighted_sd(t, w, check_input=False))
         return factor * max(sd, 1e-3) * n_eff ** (-rate)
     # default_bandwidth is factor * spread * n_eff^(-1/7); rescale to the rate asked for
     return float(default_bandwidth(t[pos], w[pos], factor) * n_eff ** (1.0 / 7.0 - rate))
