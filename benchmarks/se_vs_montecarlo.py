@@ -31,13 +31,17 @@ from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
 
 from semiparam.datasets import load
-from semiparam.index import IsotonicIndexClassifier
+from semiparam.index import IsotonicIndexClassifier, SieveIndexClassifier
 
 from real_data import ESTIMATORS
 
-#: the isotonic estimator with bootstrap standard errors (``--estimators iso-boot``)
-EXTRA = {"iso-boot": ("isotonic (bootstrap 50)", lambda: IsotonicIndexClassifier(
-    cov_type="bootstrap", n_bootstrap=50, random_state=0))}
+#: the monotone-link estimators with bootstrap standard errors (``--estimators iso-boot``)
+EXTRA = {
+    "iso-boot": ("isotonic (bootstrap 50)", lambda: IsotonicIndexClassifier(
+        cov_type="bootstrap", n_bootstrap=50, random_state=0)),
+    "sieve-boot": ("sieve (bootstrap 50)", lambda: SieveIndexClassifier(
+        cov_type="bootstrap", n_bootstrap=50, random_state=0)),
+}
 
 
 def _replicate(make, X, p, u, seed):

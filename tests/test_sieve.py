@@ -309,7 +309,7 @@ def test_summary_keeps_feature_names_and_reports_the_sieve():
     est = SieveIndexClassifier().fit(df, y)
     text = est.summary().as_text()
     for token in ["age", "income", "distance", "SieveIndexClassifier", "Basis size",
-                  "profiled information"]:
+                  "profiled sieve likelihood", "efficient"]:
         assert token in text
     assert est.n_basis_ == default_n_basis(800)
     assert est.result_.llf == est.loglik_ < 0
@@ -371,3 +371,26 @@ def test_n_basis_is_bounded_by_the_rows():
     X, y = make_single_index(300, TRUTH, link="cloglog", random_state=0)
     with pytest.raises(ValueError, match="n_basis=1000 is too large for 300 rows: at most 30"):
         SieveIndexClassifier(n_basis=1000).fit(X, y)
+
+
+def test_cov_type_options():
+    """"efficient" is the profiled information; "bootstrap" refits on resampled rows
+    with the basis size held (its spread exceeds the analytic one on a small sample,
+    the direction the Monte Carlo of docs/soundness.md found); None computes nothing."""
+    from semiparam.simulate import make_single_index
+
+    X, y = make_single_index(400, [1.0, -1.0, 0.5], link="cloglog", random_state=3)
+    eff = SieveIndexClassifier().fit(X, y)
+    assert eff.result_.cov_type == "efficient"
+    boot = SieveIndexClassifier(cov_type="bootstrap", n_bootstrap=30, random_state=0).fit(X, y)
+    assert boot.result_.cov_type == "bootstrap"
+    assert boot.result_.info["Bootstrap reps"] == 30
+    np.testing.assert_array_equal(boot.coef_, eff.coef_)
+    ratio = boot.result_.std_errors / eff.result_.std_errors
+    assert np.all((ratio > 0.5) & (ratio < 3.0))
+    again = SieveIndexClassifier(cov_type="bootstrap", n_bootstrap=30, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(again.result_.cov, boot.result_.cov)
+    none = SieveIndexClassifier(cov_type=None).fit(X, y)
+    assert none.result_.cov is None
+    with pytest.raises(ValueError, match="cov_type"):
+        SieveIndexClassifier(cov_type="sandwich").fit(X, y)

@@ -55,8 +55,14 @@ from ..links.sieve import (
     bounded_newton,
     link_bounds,
 )
-from ._base import MIN_ROWS_PER_COEF_MONOTONE, BaseIndexClassifier, normalization_jacobian, normalize_direction
-from .results import IndexResult
+from ._base import (
+    MIN_ROWS_PER_COEF_MONOTONE,
+    BaseIndexClassifier,
+    normalization_jacobian,
+    normalize_direction,
+)
+from .bootstrap import bootstrap
+from .results import IndexResult, cov_type_constraint
 from .separation import check_separation, warn_separation
 
 __all__ = ["SieveIndexClassifier"]
@@ -100,7 +106,17 @@ class SieveIndexClassifier(BaseIndexClassifier):
         ``sqrt(tol)`` (radians) after a knot update.
     random_state : int, Generator or None, default=None
         Draws the rows of the logit warm start when there are more than 50,000 rows
-        (the joint fit always uses every row; only the starting point depends on it).
+        (the joint fit always uses every row; only the starting point depends on it),
+        and the bootstrap resamples.
+    cov_type : {"efficient", "bootstrap"} or None, default="efficient"
+        ``"efficient"``: the profiled expected information of the joint sieve likelihood
+        (module docstring).  ``"bootstrap"``: the covariance of ``n_bootstrap`` refits on
+        resampled rows (:mod:`semiparam.index.bootstrap`; the basis size held at
+        ``n_basis_``, each refit started from the full-sample direction), the choice
+        where the analytic standard errors are flagged (``InferenceWarning``).
+        None: no covariance.
+    n_bootstrap : int, default=200
+        Bootstrap replicates (``cov_type="bootstrap"``).
 
     Attributes
     ----------
@@ -154,19 +170,23 @@ class SieveIndexClassifier(BaseIndexClassifier):
         "tol": [Interval(numbers.Real, 0, None, closed="neither")],
         "random_state": [Interval(numbers.Integral, 0, None, closed="left"), NoneOK(),
                          InstanceOf(np.random.Generator)],
+        "cov_type": cov_type_constraint("efficient", "bootstrap"),
+        "n_bootstrap": [Interval(numbers.Integral, 2, None, closed="left")],
     }
 
     def __init__(self, *, n_basis=None, degree=3, normalize="unit", max_iter=100, tol=1e-10,
-                 random_state=None):
+                 random_state=None, cov_type="efficient", n_bootstrap=200):
         self.n_basis = n_basis
         self.degree = degree
         self.normalize = normalize
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.cov_type = cov_type
+        self.n_bootstrap = n_bootstrap
 
     # -- fitting ---------------------------------------------------------------
-    def _fit(self, X, z, w):
+    def _fit(self, X, z, w, direction=None):
         n, d = X.shape
         sw = float(w.sum())
         Xs, mean, sd = standardize(X, w, check_input=False)
@@ -174,6 +194,9 @@ class SieveIndexClassifier(BaseIndexClassifier):
             int(np.count_nonzero(w)))
 
         intercept, slopes = _logit_start(Xs, z, w, self.random_state)
+        if direction is not None:  # a bootstrap refit: the full-sample direction, logit's scale
+            u = np.asarray(direction, dtype=float) * sd
+            slopes = u * (np.linalg.norm(slopes) / max(float(np.linalg.norm(u)), 1e-300))
         size = float(np.linalg.norm(slopes))
         if not np.isfinite(size) or size < 1e-12:
             slopes, size, intercept = np.eye(d)[0], 1e-3, float(special.logit(
@@ -261,14 +284,43 @@ class SieveIndexClassifier(BaseIndexClassifier):
         # prediction: one pseudo-observation, weighted by the local data mass (thin tails
         # are pulled toward the mean instead of extrapolated to certainty)
         self.link_ = link.affine(scale, -shift).with_prior(X @ self.coef_, z, w, _PRIOR_WEIGHT)
-        cov = self._covariance(objective, theta, Q, sd, sw)
+        if direction is not None:  # a bootstrap refit needs the coefficients only
+            return
+        info = {"Link": "monotone I-spline", "Basis size": self.n_basis_,
+                "Degree": int(self.degree), "Iterations": self.n_iter_}
+        cov, cov_type = None, "none"
+        if self.cov_type == "efficient":
+            cov, cov_type = self._covariance(objective, theta, Q, sd, sw), "efficient"
+            info["Information"] = "profiled sieve likelihood"
+        elif self.cov_type == "bootstrap":
+            cov, boot_info = self._bootstrap(X, z, w)
+            info.update(boot_info)
+            cov_type = "bootstrap" if cov is not None else "none"
         self.result_ = IndexResult(
             params=self.coef_, cov=cov, names=self._feature_names(), nobs=int(n),
             model="SieveIndexClassifier", normalize=self.normalize, llf=self.loglik_,
-            converged=converged, cov_type="profiled information",
-            info={"Link": "monotone I-spline", "Basis size": self.n_basis_,
-                  "Degree": int(self.degree), "Iterations": self.n_iter_},
+            converged=converged, cov_type=cov_type, info=info,
         )
+
+    def _bootstrap(self, X, z, w):
+        """Refits on resampled rows, the basis size held, from the full-sample direction."""
+        template = type(self)(**{**self.get_params(), "n_basis": self.n_basis_,
+                                 "cov_type": None, "random_state": 0})
+        direction = self._direction
+
+        def refit(idx):
+            if np.ptp(z[idx]) == 0:
+                return None
+            est = type(template)(**template.get_params())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                est._fit(X[idx], z[idx], w[idx], direction=direction)
+            c = est.coef_
+            return c if c @ self.coef_ >= 0 else -c
+
+        boot = bootstrap(refit, X.shape[0], scheme="rows", n_replicates=self.n_bootstrap,
+                         random_state=self.random_state, dim=X.shape[1])
+        return (None if boot.n_ok < 2 else boot.cov), boot.info()
 
     def _covariance(self, objective, theta, Q, sd, sw):
         """Covariance of ``coef_`` from the joint expected information (see module doc)."""
