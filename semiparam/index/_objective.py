@@ -233,6 +233,32 @@ class LOOObjective:
         return float(self.c @ self.loss.value(self.z, self.fallback)) / self.csum
 
     # -- inference -------------------------------------------------------------------
+    def nuisances(self, v):
+        """The leave-one-out link, its derivative and the centred design at the index ``v``.
+
+        Bandwidth 1 (pass ``X @ b / h`` for bandwidth ``h``).  One kernel pass: the sums
+        of ``X w`` share the rows' relative scale with ``A`` and ``B``.
+
+        Returns
+        -------
+        g : ndarray (n,)
+            ``g_{-i}(v_i)`` (unclipped; the leave-one-out mean where a row has no
+            neighbour).
+        dlink : ndarray (n,)
+            ``g'_{-i}(v_i)``, the derivative of the ratio in ``v`` (0 without neighbours).
+        R : ndarray (n, d)
+            ``x_i - E_{-i}[x | v_i]`` (0 without neighbours).
+        ok : ndarray of bool (n,)
+            Rows with neighbours.
+        """
+        v = np.asarray(v, dtype=float)
+        g, A, B, ok, S1, Sx = self._link(v, 1.0, True, self.X * self.w[:, None])
+        Bs = np.where(ok, B, 1.0)
+        dg = np.where(ok, (S1[:, 0] - g * S1[:, 1]) / Bs, 0.0)
+        Ex = Sx / Bs[:, None]
+        R = np.where(ok[:, None], self.X - Ex, 0.0)
+        return g, dg, R, ok
+
     def inference_terms(self, gamma):
         """Scores and Hessian at ``gamma`` (bandwidth 1), for the covariance estimators.
 
@@ -246,13 +272,7 @@ class LOOObjective:
         dlink : ndarray (n,)
             ``g'(v_i)``, the derivative of the leave-one-out link estimate.
         """
-        v = self.X @ gamma
-        # one call: the sums of X w share the rows' relative scale with A and B
-        g, A, B, ok, S1, Sx = self._link(v, 1.0, True, self.X * self.w[:, None])
-        Bs = np.where(ok, B, 1.0)
-        dg = np.where(ok, (S1[:, 0] - g * S1[:, 1]) / Bs, 0.0)
-        Ex = Sx / Bs[:, None]
-        R = np.where(ok[:, None], self.X - Ex, 0.0)
+        g, dg, R, ok = self.nuisances(self.X @ gamma)
         use = ok & (self.c > 0)
         s = np.where(use, self.loss.score_weight(self.z, g), 0.0)
         score_obs = (s * dg)[:, None] * R
