@@ -179,14 +179,14 @@ class LOOObjective:
         self._order = order
         return S0, S1
 
-    def _link(self, v, h, derivative, extra=None):
-        U = self.U if extra is None else np.column_stack([self.U, extra])
-        S0, S1 = self._sums(v, U, h, derivative)
+    def _link(self, v, h, derivative):
+        S0, S1 = self._sums(v, self.U, h, derivative)
         A, B = S0[:, 0], S0[:, 1]
-        ok = B > (0.0 if getattr(self.kernel, "name", self.kernel) == "gaussian" else 1e-300)
-        if extra is not None:
-            return self._ratio(A, B, ok), A, B, ok, S1[:, :2], S0[:, 2:]
+        ok = self._has_neighbours(B)
         return self._ratio(A, B, ok), A, B, ok, S1
+
+    def _has_neighbours(self, B):
+        return B > (0.0 if getattr(self.kernel, "name", self.kernel) == "gaussian" else 1e-300)
 
     def _ratio(self, A, B, ok):
         if ok.all():  # the common case: every row has a neighbour
@@ -236,8 +236,11 @@ class LOOObjective:
     def nuisances(self, v):
         """The leave-one-out link, its derivative and the centred design at the index ``v``.
 
-        Bandwidth 1 (pass ``X @ b / h`` for bandwidth ``h``).  One kernel pass: the sums
-        of ``X w`` share the rows' relative scale with ``A`` and ``B``.
+        Bandwidth 1 (pass ``X @ b / h`` for bandwidth ``h``).  Two kernel passes: the
+        link's sums with their derivative, then the sums of ``X w`` without one (half
+        the work of a joint pass with ``d`` derivative columns), carried to the link
+        sums' per-row relative scale (``logscale`` of the kernels) so their ratios are
+        exact for far rows too.
 
         Returns
         -------
@@ -252,7 +255,15 @@ class LOOObjective:
             Rows with neighbours.
         """
         v = np.asarray(v, dtype=float)
-        g, A, B, ok, S1, Sx = self._link(v, 1.0, True, self.X * self.w[:, None])
+        S0, S1, order, scale = _kernels.kernel_sums(
+            v, self.U, 1.0, self.kernel, derivative=True, order=self._order, relative=True)
+        Sx, _, self._order, scale_x = _kernels.kernel_sums(
+            v, self.X * self.w[:, None], 1.0, self.kernel, order=order, relative=True)
+        if np.any(scale != scale_x):
+            Sx = Sx * np.exp(scale - scale_x)[:, None]
+        A, B = S0[:, 0], S0[:, 1]
+        ok = self._has_neighbours(B)
+        g = self._ratio(A, B, ok)
         Bs = np.where(ok, B, 1.0)
         dg = np.where(ok, (S1[:, 0] - g * S1[:, 1]) / Bs, 0.0)
         Ex = Sx / Bs[:, None]
