@@ -55,7 +55,9 @@ L-BFGS on standardised columns with a negligible ridge, so a start exists under
 separation), keep the sign whose increasing isotonic fit has the larger likelihood, then
 take Fisher-scoring steps ``beta <- normalise(beta + H^+ U)`` with
 ``H = sum_i w_i c_i psi_h'(v_i) (x_i - m_i)(x_i - m_i)'`` restricted to the tangent space
-(step length capped at 0.5 radians):
+(step length capped at 0.5 radians; a step reversing the previous one halves the rest).
+The loop is the shared engine :func:`semiparam.index.efficient_score.solve_efficient_score`;
+this module supplies its nuisance provider (the isotonic fit, the weights, the centring):
 
 1. *pilot* (at least 3 iterations, and until the step is below one standard error per
    direction): the weights ``c_i``, the centring ``m_i`` and ``H`` are recomputed at every
@@ -113,7 +115,6 @@ response models. *Econometrica* 61(2), 387-421.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 

@@ -179,7 +179,7 @@ class _BaseLearner(BaseEstimator, ABC):
         """The fitted direction named by feature (action and context column).
 
         Coefficients are ``coef_`` (unit norm, in the feature map's coordinates), with
-        standard errors where the engine gives a covariance (DPO; PSPO with
+        standard errors where the engine gives a covariance (DPO; PSPO and OSPO with
         ``cov_type``), mapped from the identified coordinates.
 
         Returns
