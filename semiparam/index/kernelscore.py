@@ -169,19 +169,24 @@ class KernelScoreIndexClassifier(BaseIndexClassifier):
                                          max_iter=self.max_iter, tol=self.tol)
 
     def _start(self, X, Xs, z, w, Winv):
-        """The start in whitened coordinates: ``W^-1 start`` or the logit slopes on ``Xs``."""
+        """``(start, separation kind)``: the start in whitened coordinates (``W^-1 start``
+        or the logit slopes on ``Xs``) and the separation verdict of
+        :func:`~semiparam.index.separation.check_separation` (read from the logit's
+        Newton, the same certificate on the same design ``[Xs, 1]``, where it ran)."""
         if self.start is not None:
             s = np.asarray(self.start, dtype=float).ravel()
             if s.shape != (X.shape[1],) or not np.all(np.isfinite(s)) or not np.any(s != 0):
                 raise ValueError(
                     f"start must be a finite, nonzero vector of length n_features = "
                     f"{X.shape[1]}; got shape {np.shape(self.start)}.")
-            return Winv @ s
+            return Winv @ s, check_separation(X, z, w)
         from .logit import LogitIndexClassifier
 
         logit = LogitIndexClassifier(fit_intercept=True, separation="silent")
         b = np.asarray(logit.fit(Xs, z, sample_weight=w).coef_, dtype=float)
-        return b if np.all(np.isfinite(b)) and np.any(b != 0) else np.ones(X.shape[1])
+        if not (np.all(np.isfinite(b)) and np.any(b != 0)):
+            b = np.ones(X.shape[1])
+        return b, logit.separation_kind_
 
     # -- fit ---------------------------------------------------------------------------
     def _fit(self, X, z, w):
@@ -191,7 +196,7 @@ class KernelScoreIndexClassifier(BaseIndexClassifier):
         w = w / w.mean()
         mean, W, Winv = _whitening(X, w)
         Xs = (X - mean) @ W
-        b0 = self._start(X, Xs, z, w, Winv)
+        b0, self.separation_kind_ = self._start(X, Xs, z, w, Winv)
         b0 = b0 / np.linalg.norm(b0)
         self.start_ = normalize_direction(W @ b0, "unit")[0]
         sol = self._solve(Xs, z, w, b0)
@@ -221,7 +226,6 @@ class KernelScoreIndexClassifier(BaseIndexClassifier):
         g, _ = provider.objective.link_loo(t / h) if h > 0 else (np.full(z.shape, z @ w / w.sum()), None)
         g = np.clip(g, self.clip, 1.0 - self.clip)
         self.loglik_loo_ = float(w @ (z * np.log(g) + (1.0 - z) * np.log1p(-g)))
-        self.separation_kind_ = check_separation(X, z, w)
         self.separated_ = self.separation_kind_ is not None
         if self.separated_:
             warn_separation(
