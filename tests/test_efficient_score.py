@@ -233,3 +233,13 @@ def test_isotonic_estimator_runs_on_the_engine():
     sol = est._fit_core(Xc, y.astype(float), np.ones(600), np.array([1.0, -1.0, 0.5]))
     assert sol.status == "ok" and sol.converged and sol.decrement < est.tol
     assert sol.pinv.shape == (3, 3) and sol.nuisances.h > 0
+
+
+def test_loglik_is_in_the_users_weight_units_and_start_has_a_covariance():
+    X, y = _data(500, seed=13)
+    a = KernelScoreIndexClassifier(cov_type=None).fit(X, y)
+    b = KernelScoreIndexClassifier(cov_type=None).fit(X, y, sample_weight=np.full(500, 3.0))
+    np.testing.assert_allclose(b.coef_, a.coef_, atol=1e-12)
+    assert b.loglik_loo_ == pytest.approx(3.0 * a.loglik_loo_, rel=1e-12)
+    at_start = KernelScoreIndexClassifier(max_iter=0).fit(X, y)
+    assert at_start.result_.cov is not None and np.all(at_start.result_.std_errors > 0)

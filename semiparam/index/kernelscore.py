@@ -50,7 +50,7 @@ from .._validation import InstanceOf, Interval, NoneOK, Options
 from ..exceptions import ConvergenceWarning, FlatLikelihoodWarning, warn
 from ..links.kernel import KERNEL_NAMES, KernelLink
 from ._base import BaseIndexClassifier, normalize_direction
-from ._inference import BootstrapCovariance, to_normalised
+from ._inference import BootstrapCovariance, projected_pinv, to_normalised
 from .efficient_score import LeaveOneOutKernelProvider, solve_efficient_score
 from .results import IndexResult
 from .separation import check_separation, warn_separation
@@ -193,7 +193,7 @@ class KernelScoreIndexClassifier(BaseIndexClassifier):
         keep = w > 0
         if not np.all(keep):
             X, z, w = X[keep], z[keep], w[keep]
-        w = w / w.mean()
+        w_user, w = w, w / w.mean()
         mean, W, Winv = _whitening(X, w)
         Xs = (X - mean) @ W
         b0, self.separation_kind_ = self._start(X, Xs, z, w, Winv)
@@ -225,7 +225,7 @@ class KernelScoreIndexClassifier(BaseIndexClassifier):
         self.bandwidth_ = float(h / abs(scale))
         g, _ = provider.objective.link_loo(t / h) if h > 0 else (np.full(z.shape, z @ w / w.sum()), None)
         g = np.clip(g, self.clip, 1.0 - self.clip)
-        self.loglik_loo_ = float(w @ (z * np.log(g) + (1.0 - z) * np.log1p(-g)))
+        self.loglik_loo_ = float(w_user @ (z * np.log(g) + (1.0 - z) * np.log1p(-g)))
         self.separated_ = self.separation_kind_ is not None
         if self.separated_:
             warn_separation(
@@ -246,13 +246,17 @@ class KernelScoreIndexClassifier(BaseIndexClassifier):
 
     # -- inference ---------------------------------------------------------------------
     def _covariance(self, Xs, z, w, W, sol, b):
-        if (self.cov_type is None or sol.status == "flat" or sol.pinv is None
-                or self.separated_):
+        if self.cov_type is None or sol.status == "flat" or self.separated_:
             return None, "none", {}
         if self.cov_type == "sandwich":
-            nu = sol.nuisances
-            r = self._provider(Xs, z, w).residual(b, nu)
-            Hp = sol.pinv
+            provider = self._provider(Xs, z, w)
+            nu, Hp = sol.nuisances, sol.pinv
+            if nu is None:  # max_iter = 0: the nuisances at the start
+                nu = provider.pilot(b)
+                if nu is None or not nu.informative:
+                    return None, "none", {}
+                Hp = projected_pinv(nu.gram(nu.q), b)
+            r = provider.residual(b, nu)
             V = Hp @ nu.gram((nu.wc * r) ** 2) @ Hp
             return to_normalised(V, W, self._direction, self.normalize), "sandwich", {}
         if self.n_bootstrap == 0:
