@@ -25,13 +25,18 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from semiparam.index import IsotonicIndexClassifier, KleinSpadyClassifier, SieveIndexClassifier
+from semiparam.index import (
+    IsotonicIndexClassifier,
+    KernelScoreIndexClassifier,
+    KleinSpadyClassifier,
+    SieveIndexClassifier,
+)
 from semiparam.simulate import make_single_index
 
 TRUTH = np.array([1.0, -1.0, 0.5, 0.5])
 LINKS = {"cloglog": None, "shifted_logistic": {"s": 1.5, "tau": 0.25}}
 ESTIMATORS = {"ks": KleinSpadyClassifier, "iso": IsotonicIndexClassifier,
-              "sieve": SieveIndexClassifier}
+              "sieve": SieveIndexClassifier, "kscore": KernelScoreIndexClassifier}
 
 
 def one(est_key, design, link, n, seed):

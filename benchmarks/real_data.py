@@ -32,6 +32,7 @@ from semiparam.datasets import DATASETS, load
 from semiparam.index import (
     IchimuraClassifier,
     IsotonicIndexClassifier,
+    KernelScoreIndexClassifier,
     KleinSpadyClassifier,
     SieveIndexClassifier,
 )
@@ -41,6 +42,7 @@ ESTIMATORS = {
     "ich": ("Ichimura", IchimuraClassifier),
     "iso": ("isotonic", IsotonicIndexClassifier),
     "sieve": ("sieve", SieveIndexClassifier),
+    "kscore": ("kernel score", KernelScoreIndexClassifier),
 }
 EPS = 1e-6
 

@@ -99,9 +99,6 @@ def test_ospo_is_invariant_to_the_scale_of_weights(preference_problem, log_scale
     np.testing.assert_allclose(b, a, atol=TOL)
 
 
-@pytest.mark.xfail(strict=True, reason="OSPO fits on the raw reduced design from a ridge "
-                   "DPO start; unit-free once it is an adapter over the index engine "
-                   "(issue 12)")
 @SETTINGS
 @given(logs=st.tuples(log_factor, log_factor, log_factor))
 def test_ospo_policy_is_invariant_to_context_units(preference_problem, logs):

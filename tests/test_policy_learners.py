@@ -97,6 +97,25 @@ def test_ospo_scoring_and_link(problem):
     np.testing.assert_allclose(start.coef_, DPO().fit(t).coef_, atol=1e-8)
 
 
+def test_ospo_is_the_kernel_score_estimator_from_the_dpo_start(problem):
+    from semiparam.index import KernelScoreIndexClassifier
+
+    t = problem.table
+    ospo = OSPO(cov_type="sandwich").fit(t)
+    X = difference_design(t) @ ospo.basis_
+    start = DPO().fit(t).coef_ @ ospo.basis_
+    est = KernelScoreIndexClassifier(start=start).fit(X, t.label)
+    np.testing.assert_allclose(ospo.coef_, ospo.basis_ @ est.coef_, atol=1e-10)
+    assert isinstance(ospo.estimator_, KernelScoreIndexClassifier)
+    assert ospo.link_ is ospo.estimator_.link_
+    # the covariance of the identified coordinates, mapped exactly to B V B'
+    B = ospo.basis_
+    np.testing.assert_allclose(ospo.result_.cov, B @ est.result_.cov @ B.T, atol=1e-12)
+    assert ospo.result_.cov_type == "sandwich" and np.all(ospo.result_.std_errors >= 0)
+    assert "OSPO" in ospo.summary().as_text()
+    assert OSPO().fit(t).result_.cov is None  # no covariance by default
+
+
 def test_learners_recover_the_truth_better_than_chance(problem):
     t = problem.table
     for est in (DPO(), PSPO(), OSPO(), RSPO(n_pairs=20000)):

@@ -17,6 +17,7 @@ from semiparam.exceptions import ConvergenceWarning, SemiparamWarning, Separatio
 from semiparam.index import (
     IchimuraClassifier,
     IsotonicIndexClassifier,
+    KernelScoreIndexClassifier,
     KleinSpadyClassifier,
     LogitIndexClassifier,
     PairwiseRankingClassifier,
@@ -30,6 +31,7 @@ CLASSIFIERS = {
     "kleinspady": lambda **kw: KleinSpadyClassifier(n_restarts=0, cov_type=None, **kw),
     "ichimura": lambda **kw: IchimuraClassifier(n_restarts=0, cov_type=None, **kw),
     "isotonic": lambda **kw: IsotonicIndexClassifier(cov_type=None, **kw),
+    "kernelscore": lambda **kw: KernelScoreIndexClassifier(cov_type=None, **kw),
     "sieve": lambda **kw: SieveIndexClassifier(**kw),
     "logit": lambda **kw: LogitIndexClassifier(fit_intercept=True, **kw),
     "ranking": lambda **kw: PairwiseRankingClassifier(**kw),
@@ -172,6 +174,7 @@ UNCONVERGED = {
     "kleinspady": dict(max_iter=2),
     "ichimura": dict(max_iter=2),
     "isotonic": dict(max_iter=1),
+    "kernelscore": dict(max_iter=1),
     "sieve": dict(max_iter=1),
     "logit": dict(max_iter=1),
     "ranking": dict(max_iter=1),

@@ -11,6 +11,8 @@ shares no code with the library:
   far from every neighbour (beyond the ~37 bandwidths where ``exp(-u^2/2)``
   underflows) gets the formula's value -- its nearest neighbour's label -- rather than
   an empty denominator; the cases below include such rows (asserted).
+* the kernel-score estimator's ``loglik_loo_``: the same dense link (Gaussian) at its
+  ``bandwidth_``, clipped at ``clip``;
 * the isotonic estimator's ``loglik_``: scikit-learn's ``IsotonicRegression`` (pool
   adjacent violators) of ``y`` on the returned index, clipped at ``clip``;
 * the sieve estimator's ``loglik_``: the returned link ``link_`` (its probability clip
@@ -39,6 +41,7 @@ from semiparam.index import (
     IchimuraClassifier,
     IchimuraRegressor,
     IsotonicIndexClassifier,
+    KernelScoreIndexClassifier,
     KleinSpadyClassifier,
     SieveIndexClassifier,
 )
@@ -152,6 +155,16 @@ def test_ichimura_regressor_objective_in_units_of_y():
     est = _fit(IchimuraRegressor(cov_type=None), X, y)
     g, _ = dense_loo_link(X, y, est.coef_, est.bandwidth_, est.kernel)
     assert est.mse_loo_ == pytest.approx(float(np.mean((y - g) ** 2)), rel=RTOL)
+
+
+@pytest.mark.parametrize("data", ["birthwt", "spector", "anes96", "fair"])
+def test_kernel_score_loglik_is_the_dense_loo_loglik(data):
+    X, y = _load(data)
+    est = _fit(KernelScoreIndexClassifier(cov_type=None), X, y)
+    g, _ = dense_loo_link(X, y, est.coef_, est.bandwidth_, est.kernel)
+    g = np.clip(g, est.clip, 1.0 - est.clip)
+    ref = float(np.sum(y * np.log(g) + (1.0 - y) * np.log1p(-g)))
+    assert est.loglik_loo_ == pytest.approx(ref, rel=RTOL)
 
 
 @pytest.mark.parametrize("data", ["birthwt", "spector", "anes96", "fair"])

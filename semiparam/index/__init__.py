@@ -1,22 +1,23 @@
 """Single-index binary choice (and regression) estimators.
 
-=============================  =====================================================
-``KleinSpadyClassifier``       semiparametric ML with a leave-one-out kernel link
-``IchimuraClassifier``         semiparametric least squares, binary outcome
-``IchimuraRegressor``          semiparametric least squares, continuous outcome
-``IsotonicIndexClassifier``    monotone link profiled out by isotonic regression
-``SieveIndexClassifier``       monotone spline-sieve link, joint ML
-``LogitIndexClassifier``       logit without intercept (the parametric benchmark, DPO)
-``PairwiseRankingClassifier``  link-free pairwise ranking surrogate (RSPO)
-``compare``                    line fitted models up side by side
-``IndexResult``                immutable fitted result with ``summary()``
-``predictions``                the probability floor and log-odds decision values
-``separation``                 the separation check every classifier runs
-``marginal_effects``           average / at-point effects with standard errors
-``plot_link``                  a fitted link with its band and a rug of the index
-``compare_links``              several fitted links on one plot
-``from_formula``               fit any estimator from a formula and a DataFrame
-=============================  =====================================================
+==============================  ====================================================
+``KleinSpadyClassifier``        semiparametric ML with a leave-one-out kernel link
+``IchimuraClassifier``          semiparametric least squares, binary outcome
+``IchimuraRegressor``           semiparametric least squares, continuous outcome
+``IsotonicIndexClassifier``     monotone link profiled out by isotonic regression
+``KernelScoreIndexClassifier``  root of the efficient score, leave-one-out kernel link
+``SieveIndexClassifier``        monotone spline-sieve link, joint ML
+``LogitIndexClassifier``        logit without intercept (the parametric benchmark, DPO)
+``PairwiseRankingClassifier``   link-free pairwise ranking surrogate (RSPO)
+``compare``                     line fitted models up side by side
+``IndexResult``                 immutable fitted result with ``summary()``
+``predictions``                 the probability floor and log-odds decision values
+``separation``                  the separation check every classifier runs
+``marginal_effects``            average / at-point effects with standard errors
+``plot_link``                   a fitted link with its band and a rug of the index
+``compare_links``               several fitted links on one plot
+``from_formula``                fit any estimator from a formula and a DataFrame
+==============================  ====================================================
 
 Every estimator also has the methods ``marginal_effects()``, ``plot_link()`` and the
 class method ``from_formula()``.
@@ -31,6 +32,7 @@ _HOMES = {
     "IchimuraClassifier": "ichimura",
     "IchimuraRegressor": "ichimura",
     "IsotonicIndexClassifier": "isotonic",
+    "KernelScoreIndexClassifier": "kernelscore",
     "SieveIndexClassifier": "sieve",
     "LogitIndexClassifier": "logit",
     "PairwiseRankingClassifier": "ranking",

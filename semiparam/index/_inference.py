@@ -55,24 +55,38 @@ __all__ = [
 ]
 
 
-def projected_pinv(hessian, gamma, rcond: float = 1e-10):
-    """Moore–Penrose inverse of ``P H P`` with ``P`` the projector orthogonal to ``gamma``."""
+def projected_pinv(hessian, gamma, rcond: float = 1e-10, *, return_rank: bool = False):
+    """Moore–Penrose inverse of ``P H P`` with ``P`` the projector orthogonal to ``gamma``.
+
+    The one home of the tangent-space geometry of the unit sphere: the covariance
+    estimators here and the Fisher-scoring steps of
+    :mod:`semiparam.index.efficient_score` (step ``P H P^+ U``).  Eigenvalues of the
+    symmetrised ``P H P`` at or below ``rcond`` times the largest (``gamma`` itself and
+    any direction the data do not identify) are dropped; ``return_rank=True`` also
+    returns how many were kept.
+    """
     H = np.asarray(hessian, dtype=float)
     u = np.asarray(gamma, dtype=float)
     u = u / np.linalg.norm(u)
     P = np.eye(u.size) - np.outer(u, u)
     M = P @ H @ P
-    M = 0.5 * (M + M.T)
-    return np.linalg.pinv(M, rcond=rcond, hermitian=True)
+    lam, V = np.linalg.eigh(0.5 * (M + M.T))
+    ok = lam > rcond * max(float(lam.max(initial=0.0)), 1e-300)
+    V = V[:, ok]
+    pinv = (V / lam[ok]) @ V.T
+    return (pinv, int(ok.sum())) if return_rank else pinv
 
 
 def to_normalised(cov_std, sd, gamma_orig, how: str):
     """Map a covariance of ``gamma`` (standardised coordinates) to the normalised ``coef``.
 
-    ``gamma_orig = gamma / sd`` and ``coef = normalize(gamma_orig)``; the delta method
-    gives ``J D V D J'`` with ``D = diag(1 / sd)`` and ``J`` the normalisation Jacobian.
+    ``sd`` is either the vector of column scales (``gamma_orig = gamma / sd``) or a
+    matrix ``W`` of a whitening (``gamma_orig = W gamma``), and ``coef =
+    normalize(gamma_orig)``; the delta method gives ``J D V D' J'`` with ``D = diag(1 /
+    sd)`` (or ``W``) and ``J`` the normalisation Jacobian.
     """
-    D = np.diag(1.0 / np.asarray(sd, dtype=float))
+    sd = np.asarray(sd, dtype=float)
+    D = sd if sd.ndim == 2 else np.diag(1.0 / sd)
     J = normalization_jacobian(gamma_orig, how) @ D
     C = J @ np.asarray(cov_std, dtype=float) @ J.T
     return 0.5 * (C + C.T)

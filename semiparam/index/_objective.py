@@ -172,14 +172,14 @@ class LOOObjective:
         self._order = order
         return S0, S1
 
-    def _link(self, v, h, derivative, extra=None):
-        U = self.U if extra is None else np.column_stack([self.U, extra])
-        S0, S1 = self._sums(v, U, h, derivative)
+    def _link(self, v, h, derivative):
+        S0, S1 = self._sums(v, self.U, h, derivative)
         A, B = S0[:, 0], S0[:, 1]
-        ok = B > (0.0 if getattr(self.kernel, "name", self.kernel) == "gaussian" else 1e-300)
-        if extra is not None:
-            return self._ratio(A, B, ok), A, B, ok, S1[:, :2], S0[:, 2:]
+        ok = self._has_neighbours(B)
         return self._ratio(A, B, ok), A, B, ok, S1
+
+    def _has_neighbours(self, B):
+        return B > (0.0 if getattr(self.kernel, "name", self.kernel) == "gaussian" else 1e-300)
 
     def _ratio(self, A, B, ok):
         if ok.all():  # the common case: every row has a neighbour
@@ -226,6 +226,43 @@ class LOOObjective:
         return float(self.c @ self.loss.value(self.z, self.fallback)) / self.csum
 
     # -- inference -------------------------------------------------------------------
+    def nuisances(self, v):
+        """The leave-one-out link, its derivative and the centred design at the index ``v``.
+
+        Bandwidth 1 (pass ``X @ b / h`` for bandwidth ``h``).  Two kernel passes: the
+        link's sums with their derivative, then the sums of ``X w`` without one (half
+        the work of a joint pass with ``d`` derivative columns), carried to the link
+        sums' per-row relative scale (``logscale`` of the kernels) so their ratios are
+        exact for far rows too.
+
+        Returns
+        -------
+        g : ndarray (n,)
+            ``g_{-i}(v_i)`` (unclipped; the leave-one-out mean where a row has no
+            neighbour).
+        dlink : ndarray (n,)
+            ``g'_{-i}(v_i)``, the derivative of the ratio in ``v`` (0 without neighbours).
+        R : ndarray (n, d)
+            ``x_i - E_{-i}[x | v_i]`` (0 without neighbours).
+        ok : ndarray of bool (n,)
+            Rows with neighbours.
+        """
+        v = np.asarray(v, dtype=float)
+        S0, S1, order, scale = kernel_sums(
+            v, self.U, 1.0, self.kernel, derivative=True, order=self._order, relative=True)
+        Sx, _, self._order, scale_x = kernel_sums(
+            v, self.X * self.w[:, None], 1.0, self.kernel, order=order, relative=True)
+        if np.any(scale != scale_x):
+            Sx = Sx * np.exp(scale - scale_x)[:, None]
+        A, B = S0[:, 0], S0[:, 1]
+        ok = self._has_neighbours(B)
+        g = self._ratio(A, B, ok)
+        Bs = np.where(ok, B, 1.0)
+        dg = np.where(ok, (S1[:, 0] - g * S1[:, 1]) / Bs, 0.0)
+        Ex = Sx / Bs[:, None]
+        R = np.where(ok[:, None], self.X - Ex, 0.0)
+        return g, dg, R, ok
+
     def inference_terms(self, gamma):
         """Scores and Hessian at ``gamma`` (bandwidth 1), for the covariance estimators.
 
@@ -239,13 +276,7 @@ class LOOObjective:
         dlink : ndarray (n,)
             ``g'(v_i)``, the derivative of the leave-one-out link estimate.
         """
-        v = self.X @ gamma
-        # one call: the sums of X w share the rows' relative scale with A and B
-        g, A, B, ok, S1, Sx = self._link(v, 1.0, True, self.X * self.w[:, None])
-        Bs = np.where(ok, B, 1.0)
-        dg = np.where(ok, (S1[:, 0] - g * S1[:, 1]) / Bs, 0.0)
-        Ex = Sx / Bs[:, None]
-        R = np.where(ok[:, None], self.X - Ex, 0.0)
+        g, dg, R, ok = self.nuisances(self.X @ gamma)
         use = ok & (self.c > 0)
         s = np.where(use, self.loss.score_weight(self.z, g), 0.0)
         score_obs = (s * dg)[:, None] * R

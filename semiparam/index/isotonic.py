@@ -44,7 +44,9 @@ L-BFGS on standardised columns with a negligible ridge, so a start exists under
 separation), keep the sign whose increasing isotonic fit has the larger likelihood, then
 take Fisher-scoring steps ``beta <- normalise(beta + H^+ U)`` with
 ``H = sum_i w_i c_i psi_h'(v_i) (x_i - m_i)(x_i - m_i)'`` restricted to the tangent space
-(step length capped at 0.5 radians):
+(step length capped at 0.5 radians; a step reversing the previous one halves the rest).
+The loop is the shared engine :func:`semiparam.index.efficient_score.solve_efficient_score`;
+this module supplies its nuisance provider (the isotonic fit, the weights, the centring):
 
 1. *pilot* (at least 3 iterations, and until the step is below one standard error per
    direction): the weights ``c_i``, the centring ``m_i`` and ``H`` are recomputed at every
@@ -123,18 +125,11 @@ from ..stats import effective_sample_size, robust_spread, standardize
 from ._base import MIN_ROWS_PER_COEF_MONOTONE, BaseIndexClassifier, normalize_direction
 from ._inference import to_normalised
 from .bootstrap import bootstrap
+from .efficient_score import Nuisances, solve_efficient_score
 from .results import IndexResult, cov_type_constraint
 from .separation import check_separation, warn_separation
 
 __all__ = ["IsotonicIndexClassifier"]
-
-#: largest step (radians, on the unit sphere) one Fisher-scoring iteration may take
-_MAX_STEP = 0.5
-#: the weights are frozen once at least _PILOT iterations are done and the last
-#: per-direction Newton decrement was below _REFRESH
-_PILOT = 3
-_REFRESH = 1.0
-
 
 # --------------------------------------------------------------------------------------
 # building blocks (no validation)
@@ -244,85 +239,76 @@ _LINK_BANDWIDTHS = (1.0, 0.5, 0.25, 0.125)
 
 
 @dataclass
-class _Weights:
-    """Per-row weights of the score equation, computed at one (pilot) index."""
+class _Nuisances(Nuisances):
+    """The isotonic provider's nuisances at one (pilot) index."""
 
+    X: np.ndarray  # the design (centred and scaled by the caller)
     wc: np.ndarray  # w_i c_i
     q: np.ndarray  # w_i c_i psi_h'(v_i): weights of the step matrix
+    residual: np.ndarray  # z - psi_b(v) at the pilot index
+    h: float  # bandwidth of psi_h'
     bins: _Bins  # linear binning of the pilot index
     Mg: np.ndarray  # E[x | v] on the grid (G x d)
-    h: float  # bandwidth of psi_h'
-    Hp: np.ndarray | None = None  # tangent pseudo-inverse of the step matrix
+    informative: bool = True
+
+    def score(self, a):
+        """``sum_i a_i (x_i - m_i)`` with ``m = B @ Mg``."""
+        return self.X.T @ a - self.Mg.T @ self.bins.sum(a)
+
+    def gram(self, q):
+        """``sum_i q_i (x_i - m_i)(x_i - m_i)'`` for ``q >= 0``.
+
+        Expanded as ``Xq'Xq - C Mg - Mg'C' + Mg'(B'QB)Mg`` with ``Xq = diag(sqrt q) X``,
+        ``Q = diag(q)`` and ``C = X'QB``: one BLAS ``syrk`` and binned sums, no dense
+        ``n x d`` centred copy (``X`` is centred by the caller, so nothing cancels badly).
+        """
+        Xq = self.X * np.sqrt(q)[:, None]
+        H = Xq.T @ Xq
+        CM = self.bins.sum_matrix(q, self.X).T @ self.Mg
+        H += self.Mg.T @ self.bins.quad(q) @ self.Mg - CM - CM.T
+        return 0.5 * (H + H.T)
 
 
-@dataclass
-class _Score:
-    """The isotonic fit and the score at one ``beta`` (given weights)."""
-
-    fitted: np.ndarray
-    a: np.ndarray  # w c (z - fitted)
-    U: np.ndarray
-    n_blocks: int
-    order: np.ndarray  # sort order of the index (a hint for the next sort)
-
-
-def _score(X, z, w, b, wts, fit=None, hint=None):
-    pooled, fu, fitted = isotonic_fit(X @ b, z, w, hint=hint) if fit is None else fit
-    a = wts.wc * (z - fitted)
-    U = X.T @ a - wts.Mg.T @ wts.bins.sum(a)
-    return _Score(fitted, a, U, int(1 + np.count_nonzero(np.diff(fu))), pooled.order)
-
-
-def _weights(X, w, b, pooled, fu, method, factor, clip, n_eff):
-    """Efficient (or unit) weights and the centring at the index ``X @ b``."""
-    v = X @ b
-    scale = robust_spread(pooled.xu, pooled.wu, check_input=False)
-    if not scale > 0:
-        scale = 1.0
-    h = factor * scale * n_eff ** (-1.0 / 7.0)
-    g, dg = smooth_link(v, *level_jumps(pooled.xu, fu), h)
-    if method == "efficient":
-        g = np.clip(g, max(clip, 1e-10), 1.0 - max(clip, 1e-10))
-        c = dg / (g * (1.0 - g))
-    else:
-        c = np.ones_like(v)
-    bins, Mg = _center_grid(v, X, w, scale * n_eff ** (-0.2))
-    return _Weights(w * c, w * c * dg, bins, Mg, h)
-
-
-def _step_matrix(X, wts, b):
-    """Set ``wts.Hp`` (tangent pseudo-inverse of ``H`` at ``b``); return the rank."""
-    wts.Hp, rank = _tangent_pinv(_gram(X, wts, np.sqrt(wts.q)), b)
-    return rank
-
-
-def _gram(X, wts, weights):
-    """``sum_i weights_i^2 (x_i - m_i)(x_i - m_i)'`` with ``m = B @ Mg``.
-
-    Expanded as ``Xq'Xq - C Mg - Mg'C' + Mg'(B'QB)Mg`` with ``Xq = diag(weights) X``,
-    ``Q = diag(weights^2)`` and ``C = X'QB``: one BLAS ``syrk`` and binned sums, no dense
-    ``n x d`` centred copy (``X`` is centred by the caller, so nothing cancels badly).
+class _IsotonicProvider:
+    """Nuisance provider of :func:`~semiparam.index.efficient_score.solve_efficient_score`:
+    the isotonic fit at the index, efficient (or unit) weights from its smoothed version
+    and the binned centring (module docstring).  Remembers the last sort order as a hint.
     """
-    Xq = X * weights[:, None]
-    H = Xq.T @ Xq
-    q = weights * weights
-    CM = wts.bins.sum_matrix(q, X).T @ wts.Mg
-    H += wts.Mg.T @ wts.bins.quad(q) @ wts.Mg - CM - CM.T
-    return 0.5 * (H + H.T)
 
+    def __init__(self, X, z, w, method, factor, clip):
+        self.X, self.z, self.w = X, z, w
+        self.method, self.factor, self.clip = method, factor, clip
+        self.n_eff = effective_sample_size(w, check_input=False)
+        self.hint = None
 
-def _tangent_pinv(H, b):
-    """Pseudo-inverse of ``H`` restricted to the tangent space at unit ``b``, and its rank.
+    def fit(self, b):
+        """Isotonic fit of ``z`` on ``X @ b``: ``(pooled, fu, fitted, n_blocks)``."""
+        pooled, fu, fitted = isotonic_fit(self.X @ b, self.z, self.w, hint=self.hint)
+        self.hint = pooled.order
+        return pooled, fu, fitted, int(1 + np.count_nonzero(np.diff(fu)))
 
-    ``P H P`` has ``b`` in its null space; eigenvalues below ``1e-10`` of the largest
-    (that one and any direction the data do not identify) are dropped.
-    """
-    P = np.eye(b.shape[0]) - np.outer(b, b)
-    Ht = P @ H @ P
-    lam, V = np.linalg.eigh(0.5 * (Ht + Ht.T))
-    ok = lam > 1e-10 * max(float(lam.max(initial=0.0)), 1e-300)
-    V = V[:, ok]
-    return (V / lam[ok]) @ V.T, int(ok.sum())
+    def pilot(self, b):
+        X, w = self.X, self.w
+        pooled, fu, fitted, n_blocks = self.fit(b)
+        v = X @ b
+        scale = robust_spread(pooled.xu, pooled.wu, check_input=False)
+        if not scale > 0:
+            scale = 1.0
+        h = self.factor * scale * self.n_eff ** (-1.0 / 7.0)
+        g, dg = smooth_link(v, *level_jumps(pooled.xu, fu), h)
+        if self.method == "efficient":
+            clip = max(self.clip, 1e-10)
+            g = np.clip(g, clip, 1.0 - clip)
+            c = dg / (g * (1.0 - g))
+        else:
+            c = np.ones_like(v)
+        bins, Mg = _center_grid(v, X, w, scale * self.n_eff ** (-0.2))
+        return _Nuisances(X, w * c, w * c * dg, self.z - fitted, h, bins, Mg,
+                          informative=n_blocks > 1)
+
+    def residual(self, b, nuisances):
+        _, _, fitted, n_blocks = self.fit(b)
+        return self.z - fitted if n_blocks > 1 else None
 
 
 def _crossfit_residuals(v, z, w, order, folds=5):
@@ -345,19 +331,6 @@ def _crossfit_residuals(v, z, w, order, folds=5):
         xk, gk = trimmed_knots(pooled.xu, fu)
         r[test] = z[test] - (np.interp(v[test], xk, gk) if xk.shape[0] > 1 else gk[0])
     return r
-
-
-@dataclass
-class _Core:
-    """Outcome of :meth:`IsotonicIndexClassifier._fit_core`."""
-
-    b: np.ndarray
-    n_iter: int
-    converged: bool
-    status: str  # "ok", "flat", "maxiter"
-    decrement: float
-    score: _Score | None
-    weights: _Weights | None
 
 
 # --------------------------------------------------------------------------------------
@@ -479,62 +452,11 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         """Solve the score equation from ``start``; no validation, no warnings.
 
         ``X`` (n, d) float, ``z`` in {0, 1}, ``w > 0`` with mean 1, ``start`` (d,) nonzero.
-        Called once by :meth:`fit` and once per bootstrap replicate.
+        Called once by :meth:`fit` and once per bootstrap replicate; returns the
+        engine's :class:`~semiparam.index.efficient_score.ScoreSolution`.
         """
-        d = X.shape[1]
-        n_eff = effective_sample_size(w, check_input=False)
-        opts = (self.method, self.bandwidth_factor, self.clip, n_eff)
-        b = start / np.linalg.norm(start)
-        wts, best, hint = None, None, None
-        frozen, prev, it = False, np.inf, 0
-        for it in range(1, self.max_iter + 1):
-            if not frozen:
-                # pilot phase: weights and centring follow the iterate
-                fit = isotonic_fit(X @ b, z, w, hint=hint)
-                Hp = None if wts is None else wts.Hp
-                wts = _weights(X, w, b, fit[0], fit[1], *opts)
-                sc = _score(X, z, w, b, wts, fit=fit)
-                if sc.n_blocks == 1:
-                    return _Core(b, it, False, "flat", np.nan, sc, wts)
-                frozen = it >= _PILOT and prev <= _REFRESH
-                # H is recomputed on the first iteration, after large steps and where
-                # the weights freeze; in between the previous one serves
-                if Hp is None or frozen or prev > _REFRESH:
-                    if _step_matrix(X, wts, b) == 0:
-                        return _Core(b, it, False, "flat", np.nan, sc, wts)
-                else:
-                    wts.Hp = Hp
-            else:
-                sc = _score(X, z, w, b, wts, hint=hint)
-                if sc.n_blocks == 1:
-                    return _Core(b, it, False, "flat", np.nan, sc, wts)
-            hint = sc.order
-            step = wts.Hp @ sc.U
-            step -= b * (b @ step)
-            dec = float(sc.U @ step) / max(d - 1, 1)
-            if not np.isfinite(dec):
-                return _Core(b, it, False, "flat", np.nan, sc, wts)
-            if frozen and (best is None or dec < best.decrement):
-                best = _Core(b, it, False, "maxiter", dec, sc, wts)
-            norm = np.linalg.norm(step)
-            if norm > _MAX_STEP:
-                step *= _MAX_STEP / norm
-            b = b + step
-            b /= np.linalg.norm(b)
-            prev = dec
-            if frozen and dec < self.tol:
-                # one more (sub-tolerance) Newton step is free: keep it if it helps
-                sc = _score(X, z, w, b, wts, hint=hint)
-                new = float(sc.U @ (wts.Hp @ sc.U)) / max(d - 1, 1)
-                if sc.n_blocks > 1 and new < best.decrement:
-                    best = _Core(b, it, False, "ok", new, sc, wts)
-                best.converged, best.status, best.n_iter = True, "ok", it
-                return best
-        if best is None:  # max_iter ended inside the pilot phase
-            sc = _score(X, z, w, b, wts, hint=hint)
-            best = _Core(b, it, False, "maxiter", np.nan, sc, wts)
-        best.n_iter = it
-        return best
+        provider = _IsotonicProvider(X, z, w, self.method, self.bandwidth_factor, self.clip)
+        return solve_efficient_score(provider, start, max_iter=self.max_iter, tol=self.tol)
 
     # -- fit ---------------------------------------------------------------------------
     def _fit(self, X, z, w):
@@ -547,7 +469,7 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
             raise ValueError("Rows with positive weight contain only one class.")
         X_user = X
         # the estimator is invariant to shifting X; centring keeps the expanded Gram
-        # matrices of _gram free of cancellation.  Scaling each column by its weighted
+        # matrices of _Nuisances.gram free of cancellation.  Scaling each column by its weighted
         # sd makes the iteration (unit-norm iterates, step cap) independent of units:
         # the direction is estimated in standard units and mapped back.
         X, _, sd = standardize(X, w, check_input=False)
@@ -574,14 +496,16 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
                 f"{core.decrement:.3g}); returning the iterate with the smallest decrement.",
                 ConvergenceWarning,
             )
-        sc, wts = core.score, core.weights
+        pooled, _, fitted, _ = _IsotonicProvider(X, z, w, self.method, self.bandwidth_factor,
+                                                 self.clip).fit(core.b)
+        self._order = pooled.order
         self._direction = core.b / sd
         self.coef_, scale = normalize_direction(self._direction, self.normalize)
         self.n_iter_ = core.n_iter
         self.converged_ = bool(core.converged)
         self.decrement_ = core.decrement
-        self.bandwidth_ = float(wts.h / abs(scale))
-        g = np.clip(sc.fitted, self.clip, 1.0 - self.clip)
+        self.bandwidth_ = float(core.nuisances.h / abs(scale))
+        g = np.clip(fitted, self.clip, 1.0 - self.clip)
         self.loglik_ = float(w_user @ (z * np.log(g) + (1.0 - z) * np.log1p(-g)))
         self.separation_kind_ = check_separation(X, z, w)
         self.separated_ = self.separation_kind_ is not None
@@ -625,9 +549,9 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         if self.cov_type is None or core.status == "flat" or self.separated_:
             return None, "none", {}
         if self.cov_type == "sandwich":
-            wts = core.weights
-            r = _crossfit_residuals(X @ core.b, z, w, core.score.order)
-            cov = wts.Hp @ _gram(X, wts, wts.wc * r) @ wts.Hp
+            nu, Hp = core.nuisances, core.pinv
+            r = _crossfit_residuals(X @ core.b, z, w, self._order)
+            cov = Hp @ nu.gram((nu.wc * r) ** 2) @ Hp
             cov = to_normalised(cov, self._sd, core.b / self._sd, self.normalize)
             return cov, "sandwich", {}
         else:

@@ -19,8 +19,8 @@ learner     direction                                                           
 ==========  ==================================================================  =============================
 ``DPO``     logistic maximum likelihood (Bradley-Terry)                         :class:`~semiparam.index.LogitIndexClassifier`
 ``RSPO``    logistic pairwise ranking loss on the swap-augmented table          :class:`~semiparam.index.PairwiseRankingClassifier`
-``OSPO``    root of the efficient (orthogonal) score, leave-one-out kernel      DPO start, then
-            link                                                                :func:`~semiparam.policy._scoring.score_fit`
+``OSPO``    root of the efficient (orthogonal) score, leave-one-out kernel      :class:`~semiparam.index.KernelScoreIndexClassifier`
+            link                                                                (from the DPO direction)
 ``PSPO``    root of the efficient score with the isotonic (PAVA) link          :class:`~semiparam.index.IsotonicIndexClassifier`
 ==========  ==================================================================  =============================
 
@@ -181,7 +181,7 @@ class _BaseLearner(BaseEstimator, ABC):
         """The fitted direction named by feature (action and context column).
 
         Coefficients are ``coef_`` (unit norm, in the feature map's coordinates), with
-        standard errors where the engine gives a covariance (DPO; PSPO with
+        standard errors where the engine gives a covariance (DPO; PSPO and OSPO with
         ``cov_type``), mapped from the identified coordinates.
 
         Returns
@@ -398,9 +398,10 @@ class OSPO(_BaseLearner):
 
     The direction solves the efficient (orthogonal) score equation of the single-index
     model with the link estimated by leave-one-out kernel regression; first-order error
-    in the link estimate does not move it.  Solved by Fisher scoring from the DPO
-    direction, re-estimating the nuisances in a few pilot iterations and then holding
-    them fixed (:mod:`semiparam.policy._scoring`).
+    in the link estimate does not move it
+    (:class:`~semiparam.index.KernelScoreIndexClassifier`: Fisher scoring from the DPO
+    direction, the nuisances re-estimated in a few pilot iterations and then held fixed;
+    unit-free, so the policy does not depend on the units of the contexts).
 
     Parameters
     ----------
@@ -417,6 +418,9 @@ class OSPO(_BaseLearner):
     tol : float, default=0.01
         Convergence when the Newton decrement per direction of a scoring step is below
         ``tol`` (the remaining step is then about 0.1 standard error per direction).
+    cov_type : {None, "sandwich", "bootstrap"}, default=None
+        Covariance of the direction in ``estimator_.result_`` (reduced coordinates),
+        mapped to ``result_``.
 
     Attributes
     ----------
@@ -424,12 +428,15 @@ class OSPO(_BaseLearner):
         As for :class:`DPO`.
     start_estimator_ : LogitIndexClassifier
         The DPO start.
-    estimator_ : KernelLink
-        The Nadaraya–Watson link at the fitted index, bandwidth ``bandwidth_``, clipped
-        to ``[clip, 1 - clip]`` (also ``link_``).
+    estimator_ : KernelScoreIndexClassifier or LogitIndexClassifier
+        The fitted index estimator on ``D @ basis_`` (the ridge DPO start when the pairs
+        are separable).
+    link_ : link object
+        The estimator's prediction link on the fitted index.
     bandwidth_ : float
+        Bandwidth of the score's kernel link (units of the fitted index).
     step_norms_ : tuple of float
-        Size (radians) of each scoring step.
+        Size (radians, whitened coordinates) of each scoring step.
     decrements_ : tuple of float
         Newton decrement per direction of each step (squared step in standard errors).
     n_iter_, converged_, separated_
@@ -443,10 +450,11 @@ class OSPO(_BaseLearner):
         "C": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 0, None)],
         "tol": [Interval(Real, 0, None, closed="neither")],
+        "cov_type": [NoneOK(), Options({"sandwich", "bootstrap"})],
     }
 
     def __init__(self, *, features=None, kernel="gaussian", bandwidth=1.0, clip=1e-3, C=1.0,
-                 max_iter=50, tol=0.01):
+                 max_iter=50, tol=0.01, cov_type=None):
         self.features = features
         self.kernel = kernel
         self.bandwidth = bandwidth
@@ -454,33 +462,37 @@ class OSPO(_BaseLearner):
         self.C = C
         self.max_iter = max_iter
         self.tol = tol
+        self.cov_type = cov_type
 
     def _fit_direction(self, X, z, w):
-        from ..stats import robust_spread
+        from ..index import KernelScoreIndexClassifier
         from ..links import KernelLink
-        from ._scoring import score_fit
+        from ..stats import robust_spread
 
         start = _logit_start(X, z, w, self.C, type(self).__name__)
         self.start_estimator_ = start
         self.separated_ = bool(start.separated_)
-        coef = start.coef_
-        self.n_iter_, self.converged_ = 0, True
-        self.step_norms_, self.decrements_ = (), ()
-        if not self.separated_ and self.max_iter > 0:
-            fit = score_fit(X, z.astype(float), w, start.coef_, kernel=self.kernel,
-                            bandwidth_factor=self.bandwidth, clip=self.clip,
-                            max_iter=self.max_iter, tol=self.tol)
-            coef = fit.coef
-            self.n_iter_, self.converged_ = fit.n_iter, fit.converged
-            self.step_norms_, self.decrements_ = fit.step_norms, fit.decrements
-        t = X @ coef
-        if np.cov(t, z, aweights=w)[0, 1] < 0:  # a kernel link is not monotone
-            coef, t = -coef, -t
-        self.bandwidth_ = self.bandwidth * robust_spread(t, w) * np.count_nonzero(w > 0) ** -0.2
-        self.estimator_ = KernelLink(kernel=self.kernel, bandwidth=self.bandwidth_,
-                                     clip=self.clip).fit(t, z, w)
-        self.link_ = self.estimator_
-        return coef
+        if self.separated_:
+            est = start
+            self.n_iter_, self.converged_ = 0, True
+            self.step_norms_, self.decrements_ = (), ()
+            t = X @ est.coef_
+            self.bandwidth_ = float(self.bandwidth * robust_spread(t, w)
+                                   * np.count_nonzero(w > 0) ** -0.2)
+            self.link_ = KernelLink(kernel=self.kernel, bandwidth=self.bandwidth_,
+                                    prior_weight=1.0, monotone=True).fit(t, z, sample_weight=w)
+        else:
+            est = KernelScoreIndexClassifier(
+                kernel=self.kernel, bandwidth_factor=self.bandwidth, clip=self.clip,
+                start=start.coef_, max_iter=self.max_iter, tol=self.tol,
+                cov_type=self.cov_type)
+            est.fit(X, z, sample_weight=w)
+            self.n_iter_, self.converged_ = int(est.n_iter_), bool(est.converged_)
+            self.step_norms_, self.decrements_ = est.step_norms_, est.decrements_
+            self.bandwidth_ = est.bandwidth_
+            self.link_ = est.link_
+        self.estimator_ = est
+        return est.coef_
 
 
 class PSPO(_BaseLearner):
