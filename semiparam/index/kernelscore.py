@@ -52,6 +52,7 @@ from ..links.kernel import KERNEL_NAMES, KernelLink
 from ._base import BaseIndexClassifier, normalize_direction
 from ._inference import BootstrapCovariance, projected_pinv, to_normalised
 from .efficient_score import LeaveOneOutKernelProvider, solve_efficient_score
+from .kleinspady import LINK_BANDWIDTHS
 from .results import IndexResult
 from .separation import check_separation, warn_separation
 
@@ -106,7 +107,8 @@ class KernelScoreIndexClassifier(BaseIndexClassifier):
         Normalised direction (oriented so that the index correlates positively with
         ``y`` under ``"unit"``).
     link_ : KernelLink
-        Monotone kernel link on ``X @ coef_`` with one pseudo-observation (prediction).
+        Monotone kernel link on ``X @ coef_`` with one pseudo-observation (prediction), at
+        ``bandwidth_`` or a narrower multiple chosen as Klein–Spady's is.
     bandwidth_ : float
         Bandwidth of the score's link in units of ``X @ coef_``.
     loglik_loo_ : float
@@ -233,8 +235,10 @@ class KernelScoreIndexClassifier(BaseIndexClassifier):
                 "the direction is not identified by the score equation and no standard "
                 "errors are reported.")
         index = X @ self.coef_
-        self.link_ = KernelLink(kernel=self.kernel, bandwidth=self.bandwidth_, prior_weight=1.0,
-                                monotone=bool(scale > 0)).fit(index, z, sample_weight=w)
+        # the prediction link of Klein–Spady: the fitted bandwidth or a narrower multiple
+        self.link_ = KernelLink(kernel=self.kernel, prior_weight=1.0, monotone=bool(scale > 0),
+                                bandwidth=[m * self.bandwidth_ for m in LINK_BANDWIDTHS],
+                                ).fit(index, z, sample_weight=w)
         cov, cov_type, info = self._covariance(Xs, z, w, W, sol, b)
         info = {"Kernel": self.kernel, "Bandwidth": self.bandwidth_,
                 "Iterations": self.n_iter_, **info}

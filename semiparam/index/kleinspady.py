@@ -85,7 +85,7 @@ _PRIOR_WEIGHT = 1.0
 #: the link's leave-one-out log loss (``KernelLink`` with a sequence of bandwidths): the
 #: floor keeps the search's bandwidth from collapsing, but a steep link at large n is
 #: predicted better with less smoothing (docs/soundness.md, section 3)
-_LINK_BANDWIDTHS = (1.0, 0.7, 0.5, 0.35, 0.25)
+LINK_BANDWIDTHS = (1.0, 0.7, 0.5, 0.35, 0.25)
 #: bandwidth (in index standard deviations) below which it is reported as collapsed
 _H_COLLAPSE = 1e-3
 #: ... and above which the link is essentially flat
@@ -136,7 +136,7 @@ class _LOOIndexMixin:
         index = X @ self.coef_
         # prediction: a monotone link with one pseudo-observation at the mean (binary),
         # at the fitted bandwidth or a narrower one that predicts the left-out rows better
-        h_link = (tuple(m * self.bandwidth_ for m in _LINK_BANDWIDTHS)
+        h_link = (tuple(m * self.bandwidth_ for m in LINK_BANDWIDTHS)
                   if self._binary_outcome else self.bandwidth_)
         self.link_ = KernelLink(
             kernel=self.kernel, bandwidth=h_link,
