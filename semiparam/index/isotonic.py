@@ -118,7 +118,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import optimize, sparse, special
+from scipy import sparse, special
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import InstanceOf, Interval, NoneOK, Options
@@ -136,6 +136,7 @@ from ..links.isotonic import (
 )
 from ._base import BaseIndexClassifier, normalize_direction
 from ._inference import to_normalised
+from .newton import logit_pilot
 from .results import IndexResult
 from .separation import check_separation, warn_separation
 
@@ -152,33 +153,6 @@ _REFRESH = 1.0
 # --------------------------------------------------------------------------------------
 # building blocks (no validation)
 # --------------------------------------------------------------------------------------
-def _logit_start(X, z, w):
-    """Slopes of a weighted logit with intercept (L-BFGS, standardised, ridge 1e-6 n).
-
-    The columns are standardised inside the objective (no copy of ``X``).
-    """
-    d = X.shape[1]
-    wsum = w.sum()
-    mu = (w @ X) / wsum
-    sd = np.sqrt(np.maximum((w @ (X * X)) / wsum - mu * mu, 1e-300))
-    lam = 1e-6 * wsum
-    s = 2.0 * z - 1.0
-
-    def fun(theta):
-        t = theta[1:] / sd
-        eta = X @ t + (theta[0] - mu @ t)
-        m = s * eta
-        f = w @ np.logaddexp(0.0, -m) + 0.5 * lam * theta[1:] @ theta[1:]
-        g = -w * s * special.expit(-m)
-        gs = g.sum()
-        grad = (X.T @ g - mu * gs) / sd + lam * theta[1:]
-        return f, np.concatenate([[gs], grad])
-
-    res = optimize.minimize(fun, np.zeros(d + 1), jac=True, method="L-BFGS-B",
-                            options={"maxiter": 500, "gtol": 1e-8 * wsum})
-    return res.x[1:] / sd
-
-
 class _Bins:
     """Linear binning of an index on a regular grid of ``G`` points.
 
@@ -560,7 +534,7 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         sd = np.where(sd > 0, sd, 1.0)
         X = X / sd
         self._sd = sd
-        start = _logit_start(X, z, w)
+        start = logit_pilot(X, z, w)[0]
         if not np.all(np.isfinite(start)) or not np.any(start != 0):
             start = np.ones(X.shape[1])
         start = start / np.linalg.norm(start)

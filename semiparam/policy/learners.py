@@ -42,6 +42,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .._threads import single_blas_thread
 from .._validation import Callable, InstanceOf, Interval, NoneOK, Options, validate_params
 from ..index.predictions import floor_probability, log_odds
 from ..index.separation import warn_separation
@@ -85,8 +86,13 @@ class _BaseLearner(BaseEstimator, ABC):
         Row weights are relative: they are scaled to mean one over the pairs with
         positive weight before fitting, so multiplying all of them by a constant (even
         1e-200 or 1e200) changes nothing; the ridge penalties act on a loss summed over
-        pairs as if every weight were one on average.
+        pairs as if every weight were one on average.  The fit runs with one BLAS thread
+        (:mod:`semiparam._threads`).
         """
+        with single_blas_thread():
+            return self._fit_table(table)
+
+    def _fit_table(self, table):
         validate_params(self)
         name = type(self).__name__
         if not isinstance(table, PreferenceTable):
