@@ -93,7 +93,7 @@ class _SingleIndexMixin:
 
     def _check_rows(self, X, w):
         check_design(
-            X[w > 0],
+            X if np.all(w > 0) else X[w > 0],
             min_rows=self._min_rows,
             feature_names=getattr(self, "feature_names_in_", None),
             estimator_name=type(self).__name__,

@@ -387,8 +387,9 @@ def identified_basis(D, sample_weight=None, rtol: float = 1e-10) -> np.ndarray:
     """
     D = np.asarray(D, dtype=float)
     w = np.ones(D.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
-    G = (D * w[:, None]).T @ D / max(w.sum(), 1e-300)
-    vals, vecs = np.linalg.eigh(0.5 * (G + G.T))
+    Ds = D * np.sqrt(w)[:, None]
+    G = Ds.T @ Ds / max(w.sum(), 1e-300)  # a.T @ a: one BLAS syrk, symmetric
+    vals, vecs = np.linalg.eigh(G)
     order = np.argsort(vals)[::-1]
     vals, vecs = vals[order], vecs[:, order]
     if vals.size == 0 or vals[0] <= 0:
