@@ -187,3 +187,14 @@ def test_single_blas_thread_limits_and_restores():
             assert set(_blas_threads().values()) == {1}
         assert set(_blas_threads().values()) == {1}
     assert _blas_threads() == before
+
+
+def test_many_rows_start_from_a_subsample_and_agree_with_statsmodels():
+    """From 4 * 10^4 rows on the fit starts at the MLE of a 10^4-row subsample."""
+    X, z = _data(n=40_000, d=3, seed=12)
+    fit = fit_logit(X, z, np.ones(len(z)), fit_intercept=True)
+    ref = sm.Logit(z, sm.add_constant(X, prepend=False)).fit(disp=0, method="newton",
+                                                             tol=1e-14)
+    np.testing.assert_allclose(np.r_[fit.coef, fit.intercept], ref.params, atol=1e-8)
+    np.testing.assert_allclose(fit.cov, ref.cov_params(), rtol=1e-7)
+    assert fit.n_iter <= 4

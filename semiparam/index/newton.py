@@ -39,7 +39,9 @@ units; the step that met the test is taken.  Before forming a Gram matrix the st
 first solved with the previous iteration's Cholesky factor; near the end it differs
 from the exact Newton step by a relative ``O(|previous step|)``, so when it meets the
 test it is taken instead and the last Gram matrix (one of about seven in a DPO fit) is
-saved; a covariance then forms the information at the estimate.  Quadratic convergence makes the
+saved; a covariance then forms the information at the estimate.  An unpenalised fit on
+many rows starts from the MLE on a fixed subsample (:func:`_subsample_start`), which
+leaves two or three iterations on all rows.  Quadratic convergence makes the
 unpenalised fit equal statsmodels' ``Logit`` to about 1e-10 (``tests/test_newton.py``).
 Everything runs with one BLAS thread (:mod:`semiparam._threads`).
 
@@ -488,6 +490,26 @@ class LogitFit:
     converged: bool
 
 
+def _subsample_start(op, c, pen, start, scale, max_iter):
+    """Start of an unpenalised fit on many rows: the MLE on a fixed subsample.
+
+    From ``n >= 4 m`` rows on (``m = max(10^4, 40 d)``), Newton first runs on ``m`` rows
+    drawn once (seed 0, without replacement); its estimate is within ``O(m^-1/2)`` of
+    the full one, where Newton needs two or three full iterations instead of about
+    seven.  Where the subsample is separated or its fit does not converge, ``start`` is
+    returned unchanged (and the full fit decides about separation as always).
+    """
+    n, d = op.A.shape
+    m = max(10_000, 40 * d)
+    if n < 4 * m:
+        return start
+    rows = np.sort(np.random.default_rng(0).choice(n, m, replace=False))
+    pilot = newton_softplus(DenseRows(op.A[rows]), c[rows] * (c.sum() / c[rows].sum()),
+                            pen=pen, start=start, scale=scale, max_iter=max_iter, tol=1e-6,
+                            detect=True)
+    return pilot.coef if pilot.converged and not pilot.separated else start
+
+
 def _logit_rows(X, z, w, fit_intercept):
     """The engine's problem for a logit: ``(op, c, pen, start, scale, mu)``.
 
@@ -557,7 +579,8 @@ def fit_logit(X, z, w, *, fit_intercept=False, alpha=0.0, C=1.0, separation="sil
     op, w, pen, start, scale, mu = _logit_rows(X, z, w, fit_intercept)
 
     def solve(a, detect):
-        return newton_softplus(op, w, alpha=a, pen=pen, start=start, scale=scale,
+        b0 = _subsample_start(op, w, pen, start, scale, max_iter) if a == 0.0 else start
+        return newton_softplus(op, w, alpha=a, pen=pen, start=b0, scale=scale,
                                max_iter=max_iter, tol=tol, detect=detect)
 
     out = solve_with_separation_policy(solve, alpha=alpha, C=C, separation=separation,

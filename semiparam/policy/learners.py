@@ -111,8 +111,8 @@ class _BaseLearner(BaseEstimator, ABC):
                 "(chosen, rejected) data use table.randomize_order(random_state) first."
             )
         fm = resolve_features(self.features, table)
-        D = fm.difference(table.contexts, table.action0, table.action1)
-        B = identified_basis(D, w)
+        ctx, a0, a1 = table.contexts, table.action0, table.action1
+        B = identified_basis(None, gram=fm.difference_gram(ctx, a0, a1, w))
         if B.shape[1] == 0:
             raise ValueError(
                 "The difference design is zero: phi(x, a1) = phi(x, a0) for every pair, so "
@@ -128,7 +128,7 @@ class _BaseLearner(BaseEstimator, ABC):
                 "two of each label. Collect more pairs or use fewer features "
                 "(e.g. OneHotFeatures(intercept=False), or fewer context columns)."
             )
-        X = D @ B
+        X = fm.difference_times(ctx, a0, a1, B)  # D @ B, without D where the map allows
         gamma = np.asarray(self._fit_direction(X, z, w), dtype=float)
         gamma = gamma / np.linalg.norm(gamma)
         self.features_ = fm
