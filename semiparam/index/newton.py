@@ -288,17 +288,24 @@ def newton_softplus(op, c, *, alpha=0.0, pen=None, start=None, scale=None, max_i
     NewtonResult
     """
     c = np.asarray(c, dtype=float)
+    # the minimiser does not change when F is divided by k > 0 (weights and ridge alike):
+    # weights of mean one keep the line search's rounding slack meaningful at any scale
+    k = c.sum() / max(np.count_nonzero(c), 1)
+    k = k if k > 0 and np.isfinite(k) else 1.0
+    if k != 1.0:
+        c = c / k
     given = next((v for v in (start, scale, pen) if v is not None), None)
     d = op.rmatvec(np.zeros(c.shape[0])).shape[0] if given is None else len(given)
     scale = np.ones(d) if scale is None else np.asarray(scale, dtype=float)
     pen = np.ones(d) if pen is None else np.asarray(pen, dtype=float)
-    apen = alpha * pen / scale**2
+    apen = (alpha / k) * pen / scale**2
     theta = np.zeros(d) if start is None else np.asarray(start, dtype=float) * scale
     with single_blas_thread():
         out = _newton(op, c, apen, theta, max_iter, tol, detect)
     theta, F, it, converged, separated, certified, how, H0 = out
-    return NewtonResult(theta / scale, F, it, converged, separated, certified, how, scale,
-                        apen, H0, float(alpha), bool(detect))
+    return NewtonResult(theta / scale, F * k, it, converged, separated, certified, how,
+                        scale, apen * k, None if H0 is None else H0 * k, float(alpha),
+                        bool(detect))
 
 
 def _newton(op, c, apen, beta, max_iter, tol, detect):

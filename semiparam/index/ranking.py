@@ -431,11 +431,11 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
         n_draw = _resolve_n_pairs(self.n_pairs, X.shape[0], pos.shape[0], neg.shape[0])
         counts, jl = _draw_pairs(pos.shape[0], neg.shape[0], n_draw, rng)
         n_pairs = jl.shape[0]
-        wp, wn = w[pos], w[neg]
+        wr = w / w.max()  # products of relative weights cannot underflow
         if np.all(w == w[0]):
             c = np.full(n_pairs, w.sum() / n_pairs)
         else:
-            c = np.repeat(wp, counts) * wn[jl]
+            c = np.repeat(wr[pos], counts) * wr[neg][jl]
             c *= w.sum() / c.sum()
         d = X.shape[1]
         n_sample = min(max(_MIN_HESSIAN_PAIRS, _HESSIAN_PAIRS_PER_COLUMN * d),
