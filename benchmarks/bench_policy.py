@@ -14,7 +14,9 @@ algorithm at the same precision; ``solver="lbfgs"`` is shown as a stretch), time
 Each thread setting runs in its own subprocess, with the environment set before numpy
 is imported: ``one`` sets ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``,
 ``BLIS_NUM_THREADS`` and ``OMP_NUM_THREADS`` to 1; ``default`` removes them (and
-``NUMBA_NUM_THREADS``).  Times are the minimum over ``--repeats`` fits.  Columns
+``NUMBA_NUM_THREADS``).  Times are the minimum over ``--repeats`` fits in each of
+``--rounds`` subprocess pairs (the two settings alternate, in opposite orders in
+successive rounds, so that a drifting load on a shared machine favours neither).  Columns
 ``DPO/sk`` (DPO over scikit-learn's Newton-Cholesky, same setting; acceptance: at most
 2) and, in the last block, each learner's default-thread time over its one-thread time
 (acceptance: not above 1 beyond timing noise).
@@ -62,14 +64,13 @@ def _child(sizes, repeats):
         table = pb.table
         D = difference_design(table)  # the learners' default feature map
         z = table.label.astype(int)
-        fits = {
-            "sk-newton": lambda: LogisticRegression(
-                fit_intercept=False, solver="newton-cholesky", tol=1e-8).fit(D, z),
-            "sk-lbfgs": lambda: LogisticRegression(
-                fit_intercept=False, solver="lbfgs", tol=1e-8, max_iter=1000).fit(D, z),
-        }
-        for name in LEARNERS:
-            fits[name] = (lambda cls=getattr(policy, name): cls().fit(table))
+        # the learners first: a threaded BLAS call leaves its threads spinning for a while
+        fits = {name: (lambda cls=getattr(policy, name): cls().fit(table))
+                for name in LEARNERS}
+        fits["sk-newton"] = lambda: LogisticRegression(
+            fit_intercept=False, solver="newton-cholesky", tol=1e-8).fit(D, z)
+        fits["sk-lbfgs"] = lambda: LogisticRegression(
+            fit_intercept=False, solver="lbfgs", tol=1e-8, max_iter=1000).fit(D, z)
         row = {"n": len(table), "p": D.shape[1]}
         for name, fit in fits.items():
             best = np.inf
@@ -109,6 +110,8 @@ def main(argv=None):
                     help="numbers of pairs (default 5000 1e5)")
     ap.add_argument("--repeats", type=int, default=None,
                     help="fits per cell, the minimum kept (default 3 below n = 1e5, else 1)")
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="subprocess pairs (one thread, default) per size (default 2)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     sizes = [int(n) for n in (args.sizes or ([1_000, 5_000] if args.quick
@@ -117,12 +120,18 @@ def main(argv=None):
         _child(sizes, args.repeats or 1)
         return
     print(f"before: {_load()}")
-    rows = {}
-    for setting in ("one", "default"):
-        rows[setting] = []
+    rows = {"one": {}, "default": {}}
+    for r in range(args.rounds):
+        # the settings alternate, in opposite orders in successive rounds, so that a
+        # drifting load favours neither; each cell keeps its minimum over the rounds
         for n in sizes:  # one subprocess per cell: fewer repeats at the large size
             reps = args.repeats or (3 if n < 50_000 else 1)
-            rows[setting] += _run_setting(setting, [n], reps)
+            for setting in (("one", "default") if r % 2 == 0 else ("default", "one")):
+                (new,) = _run_setting(setting, [n], reps)
+                old = rows[setting].get(n)
+                rows[setting][n] = new if old is None else {
+                    k: (min(v, old[k]) if k not in ("n", "p") else v) for k, v in new.items()}
+    rows = {k: [v[n] for n in sizes] for k, v in rows.items()}
     print(f"after:  {_load()}\n")
     head = (f"{'threads':>8} {'n pairs':>8} {'p':>4} " + " ".join(f"{c:>9}" for c in REFERENCES)
             + " " + " ".join(f"{c:>7}" for c in LEARNERS) + f" {'DPO/sk':>7}")

@@ -32,15 +32,16 @@ work over the pairs, ``np.bincount`` back to rows and one product ``X' r``:
 
 Optimiser.  Damped Newton by the package's one logistic engine
 (:mod:`semiparam.index.newton`, whose "signed rows" are here the pair differences
-``x_i - x_j``, each column divided by its weighted standard deviation).  The objective and its gradient always use every pair.
-The Hessian ``sum_pairs h_ij (x_i - x_j)(x_i - x_j)'`` is exact while it is cheap (at
-most ``5e6 / d`` pairs and about 25 flops per pair, or at most ``n_h`` pairs); beyond
-that it is estimated at each iteration from ``n_h = min(max(5000, 40 d), 5e6 / d)``
-pairs drawn with probability proportional to their curvature
-``h_ij`` (systematic sampling; unbiased).  This is sub-sampled Newton (Byrd et al.
-2011; Roosta-Khorasani & Mahoney 2019): same minimiser, linear convergence with a small
-rate instead of quadratic, and a Hessian cost of ``O(n_h d^2)`` instead of
-``O(n_pairs d^2)`` -- typically 10-15 iterations at ``d = 180``.
+``x_i - x_j``, each column divided by its weighted standard deviation).  The objective
+and its gradient always use every pair.  The Hessian
+``sum_pairs h_ij (x_i - x_j)(x_i - x_j)'`` is exact while it is cheap (at most
+``5e6 / d`` pairs and about 25 flops per pair, or at most ``n_h`` pairs); beyond that it
+is estimated at each iteration from ``n_h = min(max(5000, 40 d), 5e6 / d)`` pairs drawn
+with probability proportional to their curvature ``h_ij`` (systematic sampling;
+unbiased).  This is sub-sampled Newton (Byrd et al. 2011; Roosta-Khorasani & Mahoney
+2019): same minimiser, linear convergence with a small rate instead of quadratic, and a
+Hessian cost of ``O(n_h d^2)`` instead of ``O(n_pairs d^2)`` -- typically 10-15
+iterations at ``d = 180``.
 
 Separation.  When the sampled pairs can all be ordered correctly by some direction (in
 particular when the classes are linearly separable), ``L`` has no minimiser: the norm

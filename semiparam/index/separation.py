@@ -15,8 +15,9 @@ bound.
 :func:`check_separation` decides it with the Gordan certificate of
 :mod:`semiparam.index.newton` (module docstring there): damped Newton on the
 unpenalised logistic likelihood of the signed rows ``(2 z - 1) [x, 1]`` (``[x]``
-without a threshold; standardised columns), each iterate offering either a strictly positive ``lambda`` with
-``A' lambda = 0`` (overlap: a proof) or a step along which every row's margin grows
+without a threshold; standardised columns), each iterate offering either a strictly
+positive ``lambda`` with ``A' lambda = 0`` (overlap: a proof) or a step along which
+every row's margin grows
 (complete or quasi-complete separation); if Newton exhausts its iterations without
 either, the sample counts as numerically separated when some fitted probability is 1
 to machine precision.  ``O(n d^2)`` per iteration, no linear program.  The logit and
