@@ -109,7 +109,7 @@ def main(argv=None):
     ap.add_argument("--sizes", type=float, nargs="+", default=None,
                     help="numbers of pairs (default 5000 1e5)")
     ap.add_argument("--repeats", type=int, default=None,
-                    help="fits per cell, the minimum kept (default 3 below n = 1e5, else 1)")
+                    help="fits per cell, the minimum kept (default 5 below n = 5e4, else 1)")
     ap.add_argument("--rounds", type=int, default=2,
                     help="subprocess pairs (one thread, default) per size (default 2)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -125,7 +125,7 @@ def main(argv=None):
         # the settings alternate, in opposite orders in successive rounds, so that a
         # drifting load favours neither; each cell keeps its minimum over the rounds
         for n in sizes:  # one subprocess per cell: fewer repeats at the large size
-            reps = args.repeats or (3 if n < 50_000 else 1)
+            reps = args.repeats or (5 if n < 50_000 else 1)
             for setting in (("one", "default") if r % 2 == 0 else ("default", "one")):
                 (new,) = _run_setting(setting, [n], reps)
                 old = rows[setting].get(n)
