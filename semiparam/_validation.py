@@ -215,7 +215,7 @@ def check_design(X: np.ndarray, *, min_columns: int = 2, min_rows: int = 10,
     names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(d)]
     # columns rescaled by exact powers of two first: values of any magnitude (1e-300,
     # 1e300) neither underflow nor overflow in the moments below
-    top = np.abs(X).max(axis=0)
+    top = np.maximum(X.max(axis=0), -X.min(axis=0))  # max |x|: no temporary array
     extreme = np.flatnonzero((top > 0) & ((top < MAGNITUDE_RANGE[0]) | (top > MAGNITUDE_RANGE[1])))
     if extreme.size:
         j = int(extreme[0])
@@ -226,18 +226,21 @@ def check_design(X: np.ndarray, *, min_columns: int = 2, min_rows: int = 10,
             f"{MAGNITUDE_RANGE[1]:g}. Rescale these columns (e.g. to unit standard "
             "deviation); the fitted direction maps back by the same factors."
         )
-    X = X / np.where(top > 0, 2.0 ** np.floor(np.log2(np.where(top > 0, top, 1.0))), 1.0)
-    sd = X.std(axis=0)
-    scale = np.abs(X).max(axis=0)
-    const = np.flatnonzero((top == 0) | (sd <= 1e-12 * scale))
+    p2 = np.where(top > 0, 2.0 ** np.floor(np.log2(np.where(top > 0, top, 1.0))), 1.0)
+    # one centred copy, scaled in place (exact: powers of two); its Gram matrix (one
+    # BLAS syrk) gives the standard deviations and the correlation matrix
+    Xc = X - X.mean(axis=0)
+    Xc /= p2
+    G = (Xc.T @ Xc) / n
+    sd = np.sqrt(np.maximum(np.diag(G), 0.0))
+    const = np.flatnonzero((top == 0) | (sd <= 1e-12 * (top / p2)))
     if const.size:
         raise ValueError(
             f"Column(s) {[names[j] for j in const]} are constant. A single-index model has no "
             "intercept (the link absorbs any location): drop constant columns."
         )
     # eigenvalues of the correlation matrix: O(n d^2) once, far cheaper than an SVD of X
-    Xc = X - X.mean(axis=0)
-    corr = (Xc.T @ Xc) / np.outer(sd, sd) / n
+    corr = G / np.outer(sd, sd)
     eig = np.linalg.eigvalsh(0.5 * (corr + corr.T))
     if eig[0] <= 1e-11 * eig[-1]:
         rank = int(np.sum(eig > 1e-11 * eig[-1]))

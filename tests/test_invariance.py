@@ -20,6 +20,8 @@ from semiparam.index import (
     IchimuraClassifier,
     IsotonicIndexClassifier,
     KleinSpadyClassifier,
+    LogitIndexClassifier,
+    PairwiseRankingClassifier,
     SieveIndexClassifier,
 )
 from semiparam.policy import OSPO, PreferenceTable
@@ -114,6 +116,23 @@ def test_ospo_policy_is_invariant_to_context_units(preference_problem, logs):
     pa = a.policy_.at_budget(0.2, Xt).predict_proba(Xt)
     pb = b.policy_.at_budget(0.2, Xt * c).predict_proba(Xt * c)
     np.testing.assert_allclose(pb, pa, atol=TOL)
+
+
+@pytest.mark.parametrize("cls", [LogitIndexClassifier, PairwiseRankingClassifier],
+                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize("factors", [(1e20, 1e20, 1e20), (1e-20, 1e-20, 1e-20),
+                                     (1e12, 1.0, 1e-7), (1e100, 1e-100, 1.0)])
+def test_logit_and_ranking_directions_are_invariant_to_column_units(cls, factors):
+    """Issue 13: X times 1e20 moved their coefficients by about 1e-2 (a convergence test
+    in the caller's units stopped Newton after one step); the engine of
+    semiparam.index.newton works on standardised columns."""
+    c = np.asarray(factors)
+    ref = _fit(cls(), X, Y).coef_
+    b = _fit(cls(), X * c, Y).coef_ * c
+    np.testing.assert_allclose(b / np.linalg.norm(b), ref, atol=TOL)
+    w = np.random.default_rng(1).uniform(0.5, 2.0, size=len(Y))
+    np.testing.assert_allclose(_fit(cls(), X, Y, w * 1e-200).coef_,
+                               _fit(cls(), X, Y, w).coef_, atol=TOL)
 
 
 @pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e152, 1e300])

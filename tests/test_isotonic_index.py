@@ -239,8 +239,8 @@ def test_flat_profile_warns_and_keeps_the_start(monkeypatch):
     core = est._fit_core(X - X.mean(0), z, np.ones(300), np.array([1.0, 0.0, 0.0]))
     assert core.status == "flat" and not core.converged
     monkeypatch.setattr(IsotonicIndexClassifier, "_orient", lambda self, X, z, w, b: b)
-    monkeypatch.setattr("semiparam.index.isotonic._logit_start",
-                        lambda X, z, w: np.array([1.0, 0.0, 0.0]))
+    monkeypatch.setattr("semiparam.index.isotonic.logit_pilot",
+                        lambda X, z, w: (np.array([1.0, 0.0, 0.0]), "complete"))
     # x0 < 0 separates the classes: the shared separation check says so too
     with pytest.warns(SeparationWarning, match="completely separated"):
         with pytest.warns(FlatLikelihoodWarning, match="no information"):

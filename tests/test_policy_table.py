@@ -116,6 +116,25 @@ def test_identified_basis_removes_common_shift():
     assert identified_basis(np.zeros((5, 3))).shape == (3, 0)
 
 
+@pytest.mark.parametrize("one_hot", [True, False])
+def test_difference_gram_and_product_by_action_pair(one_hot):
+    """The Kronecker maps form D'WD and D B by action pair without D: the same numbers."""
+    rng = np.random.default_rng(4)
+    n = 3000
+    X, w = rng.normal(size=(n, 4)), rng.random(n)
+    a0, a1 = rng.integers(0, 5, n), rng.integers(0, 5, n)
+    fm = OneHotFeatures(5) if one_hot else KroneckerFeatures(rng.normal(size=(5, 3)),
+                                                             intercept=False)
+    D = fm.difference(X, a0, a1)
+    Dw = D * np.sqrt(w)[:, None]
+    np.testing.assert_allclose(fm.difference_gram(X, a0, a1, w), Dw.T @ Dw / w.sum(),
+                               atol=1e-13)
+    B = rng.normal(size=(D.shape[1], 7))
+    np.testing.assert_allclose(fm.difference_times(X, a0, a1, B), D @ B, atol=1e-12)
+    np.testing.assert_allclose(identified_basis(None, gram=fm.difference_gram(X, a0, a1, w)),
+                               identified_basis(D, w), atol=1e-10)
+
+
 def test_kronecker_action_features_and_context_map():
     V = np.random.default_rng(3).normal(size=(4, 2))
     kw = _arrays()

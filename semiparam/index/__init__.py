@@ -13,6 +13,7 @@
 ``IndexResult``                 immutable fitted result with ``summary()``
 ``predictions``                 the probability floor and log-odds decision values
 ``separation``                  the separation check every classifier runs
+``newton``                      the one logistic Newton engine and separation policy
 ``marginal_effects``            average / at-point effects with standard errors
 ``plot_link``                   a fitted link with its band and a rug of the index
 ``compare_links``               several fitted links on one plot

@@ -26,6 +26,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._threads import single_blas_thread
 from .._validation import (
     Options,
     check_binary_target,
@@ -99,7 +100,7 @@ class _SingleIndexMixin:
 
     def _check_rows(self, X, w):
         check_design(
-            X[w > 0],
+            X if np.all(w > 0) else X[w > 0],
             min_rows=self._min_rows,
             feature_names=getattr(self, "feature_names_in_", None),
             estimator_name=type(self).__name__,
@@ -176,8 +177,9 @@ class BaseIndexClassifier(_SingleIndexMixin, ClassifierMixin, BaseEstimator, ABC
             )
         self._check_rows(X, w)
         # ``_fit`` runs in this frame so that its warnings' stacklevels still point at
-        # the caller of ``fit``; they are recorded, re-issued and listed on ``result_``
-        with recorded_warnings() as caught:
+        # the caller of ``fit``; they are recorded, re-issued and listed on ``result_``.
+        # Its small dense algebra runs with one BLAS thread (semiparam._threads)
+        with recorded_warnings() as caught, single_blas_thread():
             self._fit(X, z, w)
             self._check_inference(z, w)
         record_fit(self, X, z, w, caught)
@@ -285,7 +287,7 @@ class BaseIndexRegressor(_SingleIndexMixin, RegressorMixin, BaseEstimator, ABC):
             raise ValueError(
                 "y is constant (among rows with positive weight); there is no index to estimate."
             )
-        with recorded_warnings() as caught:  # as in BaseIndexClassifier.fit
+        with recorded_warnings() as caught, single_blas_thread():  # as in BaseIndexClassifier.fit
             self._fit(X, y, w)
         record_fit(self, X, y, w, caught)
         return self

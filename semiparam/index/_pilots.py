@@ -1,7 +1,9 @@
 """Pilot directions of the leave-one-out index search (private to :mod:`semiparam.index`).
 
-Deterministic starting directions in standardised coordinates: weighted logit and probit
-slopes (damped Newton with a tiny ridge), least squares (proportional to the true
+Deterministic starting directions in standardised coordinates: weighted logit slopes
+(:func:`semiparam.index.newton.logit_pilot`, the package's one logit start: the MLE, or
+the ridge fit when the classes are separated), probit slopes (damped Newton with a tiny
+ridge), least squares (proportional to the true
 direction for elliptical regressors; Li & Duan 1989) and, for a real outcome, sliced
 inverse regression (Li 1991).
 
@@ -17,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .newton import logit_pilot
+
 __all__ = ["pilot_directions"]
 
 
@@ -27,40 +31,29 @@ def _weighted_ols_slopes(Xs, y, w):
     return coef[1:]
 
 
-def _glm_slopes(Xs, z, w, link: str, max_iter: int = 50):
-    """Weighted logit/probit slopes (with intercept) by damped Newton with a tiny ridge."""
+def _probit_slopes(Xs, z, w, max_iter: int = 50):
+    """Weighted probit slopes (with intercept) by damped Newton with a tiny ridge
+    (Fisher scoring: the expected information as the Hessian)."""
     n, d = Xs.shape
     A = np.column_stack([np.ones(n), Xs])
     ridge = 1e-8 * max(w.sum(), 1.0) * np.r_[0.0, np.ones(d)]
     b = np.zeros(d + 1)
-    p0 = np.clip((w @ z) / w.sum(), 1e-6, 1 - 1e-6)
-    b[0] = np.log(p0 / (1 - p0)) if link == "logit" else special.ndtri(p0)
+    b[0] = special.ndtri(np.clip((w @ z) / w.sum(), 1e-6, 1 - 1e-6))
 
     def negll(bb):
         eta = A @ bb
-        if link == "logit":
-            ll = z * eta - np.logaddexp(0.0, eta)
-        else:
-            ll = z * special.log_ndtr(eta) + (1 - z) * special.log_ndtr(-eta)
+        ll = z * special.log_ndtr(eta) + (1 - z) * special.log_ndtr(-eta)
         return -(w @ ll) + 0.5 * ridge @ bb**2
 
     f = negll(b)
     for _ in range(max_iter):
         eta = A @ b
-        if link == "logit":
-            p = special.expit(eta)
-            score = A.T @ (w * (z - p))
-            W = w * p * (1 - p)
-        else:
-            # probit: score via the inverse Mills ratios, Fisher information weights
-            lp, lq = special.log_ndtr(eta), special.log_ndtr(-eta)
-            # inverse Mills ratios phi/Phi in logs (no 0/0 far in the tails)
-            lphi = -0.5 * eta**2 - 0.5 * np.log(2 * np.pi)
-            phi = np.exp(lphi)
-            r1, r0 = np.exp(lphi - lp), np.exp(lphi - lq)
-            score = A.T @ (w * (z * r1 - (1 - z) * r0))
-            W = w * np.exp(2 * lphi - lp - lq)
-        grad = score - ridge * b
+        # score via the inverse Mills ratios phi/Phi, in logs (no 0/0 far in the tails)
+        lp, lq = special.log_ndtr(eta), special.log_ndtr(-eta)
+        lphi = -0.5 * eta**2 - 0.5 * np.log(2 * np.pi)
+        r1, r0 = np.exp(lphi - lp), np.exp(lphi - lq)
+        grad = A.T @ (w * (z * r1 - (1 - z) * r0)) - ridge * b
+        W = w * np.exp(2 * lphi - lp - lq)
         H = (A * W[:, None]).T @ A + np.diag(ridge + 1e-12)
         try:
             step = np.linalg.solve(H, grad)
@@ -87,8 +80,8 @@ def pilot_directions(Xs, z, w, binary: bool = True):
     """
     cands = []
     if binary:
-        cands.append(_glm_slopes(Xs, z, w, "logit"))
-        cands.append(_glm_slopes(Xs, z, w, "probit"))
+        cands.append(logit_pilot(Xs, z, w)[0])
+        cands.append(_probit_slopes(Xs, z, w))
     cands.append(_weighted_ols_slopes(Xs, z, w))
     if not binary:
         cands.append(_sir_direction(Xs, z, w))

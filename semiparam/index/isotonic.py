@@ -106,7 +106,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import optimize, sparse, special
+from scipy import sparse
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import InstanceOf, Interval, NoneOK, Options
@@ -126,6 +126,7 @@ from ._base import MIN_ROWS_PER_COEF_MONOTONE, BaseIndexClassifier, normalize_di
 from ._inference import to_normalised
 from .bootstrap import bootstrap
 from .efficient_score import Nuisances, solve_efficient_score
+from .newton import logit_pilot
 from .results import IndexResult, cov_type_constraint
 from .separation import check_separation, warn_separation
 
@@ -134,33 +135,6 @@ __all__ = ["IsotonicIndexClassifier"]
 # --------------------------------------------------------------------------------------
 # building blocks (no validation)
 # --------------------------------------------------------------------------------------
-def _logit_start(X, z, w):
-    """Slopes of a weighted logit with intercept (L-BFGS, standardised, ridge 1e-6 n).
-
-    The columns are standardised inside the objective (no copy of ``X``).
-    """
-    d = X.shape[1]
-    wsum = w.sum()
-    mu = (w @ X) / wsum
-    sd = np.sqrt(np.maximum((w @ (X * X)) / wsum - mu * mu, 1e-300))
-    lam = 1e-6 * wsum
-    s = 2.0 * z - 1.0
-
-    def fun(theta):
-        t = theta[1:] / sd
-        eta = X @ t + (theta[0] - mu @ t)
-        m = s * eta
-        f = w @ np.logaddexp(0.0, -m) + 0.5 * lam * theta[1:] @ theta[1:]
-        g = -w * s * special.expit(-m)
-        gs = g.sum()
-        grad = (X.T @ g - mu * gs) / sd + lam * theta[1:]
-        return f, np.concatenate([[gs], grad])
-
-    res = optimize.minimize(fun, np.zeros(d + 1), jac=True, method="L-BFGS-B",
-                            options={"maxiter": 500, "gtol": 1e-8 * wsum})
-    return res.x[1:] / sd
-
-
 class _Bins:
     """Linear binning of an index on a regular grid of ``G`` points.
 
@@ -474,7 +448,7 @@ class IsotonicIndexClassifier(BaseIndexClassifier):
         # the direction is estimated in standard units and mapped back.
         X, _, sd = standardize(X, w, check_input=False)
         self._sd = sd
-        start = _logit_start(X, z, w)
+        start = logit_pilot(X, z, w)[0]
         if not np.all(np.isfinite(start)) or not np.any(start != 0):
             start = np.ones(X.shape[1])
         start = start / np.linalg.norm(start)

@@ -58,8 +58,8 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
+from .._threads import single_blas_thread
 from .._validation import InstanceOf, Interval, NoneOK, Options
 from ..exceptions import (
     BandwidthWarning,
@@ -104,7 +104,7 @@ class _LOOIndexMixin:
     def _fit_core(self, X, z, w, *, start=None):
         """Unchecked fit on validated arrays (``fit`` calls it once, the bootstrap B times)."""
         # L-BFGS-B's tiny BLAS calls are much slower with a threaded BLAS on a busy machine
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_blas_thread():
             return self._fit_core_unlimited(X, z, w, start=start)
 
     def _fit_core_unlimited(self, X, z, w, *, start=None):

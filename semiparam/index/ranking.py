@@ -30,22 +30,23 @@ variance at ``50 n`` pairs).  Each evaluation then costs one product ``X b``, sc
 work over the pairs, ``np.bincount`` back to rows and one product ``X' r``:
 ``O(n d + n_pairs)``.
 
-Optimiser.  Damped Newton (the solver shared with
-:class:`~semiparam.index.logit.LogitIndexClassifier`, whose "signed rows" are here the
-pair differences ``x_i - x_j``).  The objective and its gradient always use every pair.
-The Hessian ``sum_pairs h_ij (x_i - x_j)(x_i - x_j)'`` is exact while it is cheap (at
-most ``5e6 / d`` pairs and about 25 flops per pair, or at most ``n_h`` pairs); beyond
-that it is estimated at each iteration from ``n_h = min(max(5000, 40 d), 5e6 / d)``
-pairs drawn with probability proportional to their curvature
-``h_ij`` (systematic sampling; unbiased).  This is sub-sampled Newton (Byrd et al.
-2011; Roosta-Khorasani & Mahoney 2019): same minimiser, linear convergence with a small
-rate instead of quadratic, and a Hessian cost of ``O(n_h d^2)`` instead of
-``O(n_pairs d^2)`` -- typically 10-15 iterations at ``d = 180``.
+Optimiser.  Damped Newton by the package's one logistic engine
+(:mod:`semiparam.index.newton`, whose "signed rows" are here the pair differences
+``x_i - x_j``, each column divided by its weighted standard deviation).  The objective
+and its gradient always use every pair.  The Hessian
+``sum_pairs h_ij (x_i - x_j)(x_i - x_j)'`` is exact while it is cheap (at most
+``5e6 / d`` pairs and about 25 flops per pair, or at most ``n_h`` pairs); beyond that it
+is estimated at each iteration from ``n_h = min(max(5000, 40 d), 5e6 / d)`` pairs drawn
+with probability proportional to their curvature ``h_ij`` (systematic sampling;
+unbiased).  This is sub-sampled Newton (Byrd et al. 2011; Roosta-Khorasani & Mahoney
+2019): same minimiser, linear convergence with a small rate instead of quadratic, and a
+Hessian cost of ``O(n_h d^2)`` instead of ``O(n_pairs d^2)`` -- typically 10-15
+iterations at ``d = 180``.
 
 Separation.  When the sampled pairs can all be ordered correctly by some direction (in
 particular when the classes are linearly separable), ``L`` has no minimiser: the norm
 runs off to infinity, exactly as DPO's likelihood does.  Detection and handling are
-those of :class:`~semiparam.index.logit.LogitIndexClassifier` (a certificate of
+the engine's one separation policy (:mod:`semiparam.index.newton`: a certificate of
 overlap computed from each Newton step; separation declared when an iterate or a step
 orders every pair): ``separation="warn"`` (default) warns with
 :class:`~semiparam.exceptions.SeparationWarning` and refits with the ridge penalty
@@ -88,13 +89,11 @@ from .._validation import (
     check_binary_target,
     check_sample_weight,
 )
-from ..exceptions import ConvergenceWarning, warn
 from ..links import IsotonicLink
 from ._base import BaseIndexClassifier, normalize_direction
-from .logit import RAISE_CONSEQUENCE, _newton_softplus, _softplus_neg, ridge_consequence
 from .bootstrap import bootstrap
+from .newton import column_scales, newton_softplus, softplus_neg, solve_with_separation_policy
 from .results import IndexResult, cov_type_constraint
-from .separation import separation_message, warn_separation
 
 __all__ = ["PairwiseRankingClassifier", "ranking_loss"]
 
@@ -247,7 +246,7 @@ def ranking_loss(X, y, coef, *, sample_weight=None):
     block = max(1, 2_000_000 // max(vn.shape[0], 1))
     for s in range(0, vp.shape[0], block):
         u = vp[s:s + block, None] - vn[None, :]
-        total += float(wp[s:s + block] @ _softplus_neg(u) @ wn)
+        total += float(wp[s:s + block] @ softplus_neg(u) @ wn)
     return total / (wp.sum() * wn.sum())
 
 
@@ -325,7 +324,7 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
         was certified to exist), or None when not checked (``penalty="l2"``).
     separation_kind_ : {"complete", "quasi-complete", "numerical"} or None
         How separation was established (module docstring of
-        :mod:`semiparam.index.logit`); None when not separated.
+        :mod:`semiparam.index.newton`); None when not separated.
     alpha_ : float
         Ridge strength actually used (0.0: none).
     n_iter_, converged_ : int, bool
@@ -373,29 +372,35 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
         self.tol = tol
 
     # -- the unchecked core (also used by the bootstrap) --------------------------
-    def _fit_core(self, X, z, w, alpha, rng, detect):
-        """Pairs, Newton; no validation.  Returns (outcome, op, c, n_pairs, all_pairs)."""
+    def _fit_core(self, X, z, w, rng):
+        """Pairs and their operator; no validation.  Returns ``(solve, c, n_pairs,
+        all_pairs)``, ``solve(alpha, detect)`` running the engine on standardised
+        columns."""
         pos = np.flatnonzero(z == 1)
         neg = np.flatnonzero(z == 0)
         n_draw = _resolve_n_pairs(self.n_pairs, X.shape[0], pos.shape[0], neg.shape[0])
         counts, jl = _draw_pairs(pos.shape[0], neg.shape[0], n_draw, rng)
         n_pairs = jl.shape[0]
-        wp, wn = w[pos], w[neg]
+        wr = w / w.max()  # products of relative weights cannot underflow
         if np.all(w == w[0]):
             c = np.full(n_pairs, w.sum() / n_pairs)
         else:
-            c = np.repeat(wp, counts) * wn[jl]
+            c = np.repeat(wr[pos], counts) * wr[neg][jl]
             c *= w.sum() / c.sum()
         d = X.shape[1]
         n_sample = min(max(_MIN_HESSIAN_PAIRS, _HESSIAN_PAIRS_PER_COLUMN * d),
                        _HESSIAN_CELLS // d)
         n_exact = min(max(n_sample, (_HESSIAN_FLOPS_PER_PAIR * n_pairs) // d**2),
                       _HESSIAN_CELLS // d)
-        op = _PairRows(X, pos, neg, counts, jl, None if n_pairs <= n_exact else n_sample,
-                       rng)
-        out = _newton_softplus(op, c, alpha, np.ones(X.shape[1]), np.zeros(X.shape[1]),
-                               max_iter=self.max_iter, tol=self.tol, detect=detect)
-        return out, op, c, n_pairs, n_draw is None
+        scale = column_scales(X, w, (w @ X) / w.sum())
+        op = _PairRows(X / scale, pos, neg, counts, jl,
+                       None if n_pairs <= n_exact else n_sample, rng)
+
+        def solve(alpha, detect):
+            return newton_softplus(op, c, alpha=alpha, scale=scale, max_iter=self.max_iter,
+                                   tol=self.tol, detect=detect)
+
+        return solve, c, n_pairs, n_draw is None
 
     def _fit(self, X, z, w):
         keep = w > 0
@@ -404,29 +409,19 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
         pair_seed, boot_seed = rng.integers(2**63, size=2)
         alpha = 1.0 / self.C if self.penalty == "l2" else 0.0
         name = type(self).__name__
-        out, op, c, npairs, allp = self._fit_core(
-            X, z, w, alpha, np.random.default_rng(pair_seed), detect=alpha == 0.0)
-        self.separated_ = None if alpha > 0 else bool(out.separated)
-        self.separation_kind_ = out.how if out.separated else None
-        if out.separated:
-            units = "sampled positive/negative pairs"
-            if self.separation == "raise":
-                raise ValueError(separation_message(name, out.how, RAISE_CONSEQUENCE, units))
-            if self.separation == "warn":
-                warn_separation(name, out.how, ridge_consequence(self.C), units)
-            alpha = 1.0 / self.C
-            out = _newton_softplus(op, c, alpha, np.ones(X.shape[1]),
-                                   np.zeros(X.shape[1]), max_iter=self.max_iter,
-                                   tol=self.tol, detect=False)
-        if not out.converged:
-            warn(f"{name}: Newton did not converge in {self.max_iter} iterations; increase "
-                 "max_iter.", ConvergenceWarning)
+        solve, c, npairs, allp = self._fit_core(X, z, w, np.random.default_rng(pair_seed))
+        out = solve_with_separation_policy(
+            solve, alpha=alpha, C=self.C, separation=self.separation, name=name,
+            units="sampled positive/negative pairs", max_iter=self.max_iter)
+        alpha = out.alpha
+        self.separated_ = bool(out.separated) if out.checked else None
+        self.separation_kind_ = out.kind or None
         self.alpha_ = float(alpha)
         self.n_iter_ = int(out.n_iter)
         self.converged_ = bool(out.converged)
         self.n_pairs_ = int(npairs)
         self.all_pairs_ = bool(allp)
-        self.coef_raw_ = out.beta.copy()
+        self.coef_raw_ = out.coef.copy()
         self.coef_, self.scale_ = normalize_direction(self.coef_raw_, self.normalize)
         self._direction = self.coef_raw_
         v = X @ self.coef_
@@ -463,13 +458,10 @@ class PairwiseRankingClassifier(BaseIndexClassifier):
             zb = z[idx]
             if zb.min() == zb.max():
                 return None
-            out, op, c, _, _ = self._fit_core(X[idx], zb, w[idx], alpha, rng,
-                                              detect=alpha == 0.0)
-            if out.separated:
-                out = _newton_softplus(op, c, 1.0 / self.C, np.ones(X.shape[1]),
-                                       np.zeros(X.shape[1]), max_iter=self.max_iter,
-                                       tol=self.tol, detect=False)
-            return normalize_direction(out.beta, self.normalize)[0]
+            solve = self._fit_core(X[idx], zb, w[idx], rng)[0]
+            out = solve_with_separation_policy(solve, alpha=alpha, C=self.C,
+                                               separation="silent", name="")
+            return normalize_direction(out.coef, self.normalize)[0]
 
         # serial: each resample is drawn just before its refit, which draws its pairs
         # from the same generator

@@ -13,20 +13,22 @@ equation is solved by every separating direction, and a sieve link steepens with
 bound.
 
 :func:`check_separation` decides it with the Gordan certificate of
-:mod:`semiparam.index.logit` (module docstring there): damped Newton on the
+:mod:`semiparam.index.newton` (module docstring there): damped Newton on the
 unpenalised logistic likelihood of the signed rows ``(2 z - 1) [x, 1]`` (``[x]``
-without a threshold), each iterate offering either a strictly positive ``lambda`` with
-``A' lambda = 0`` (overlap: a proof) or a step along which every row's margin grows
+without a threshold; standardised columns), each iterate offering either a strictly
+positive ``lambda`` with ``A' lambda = 0`` (overlap: a proof) or a step along which
+every row's margin grows
 (complete or quasi-complete separation); if Newton exhausts its iterations without
 either, the sample counts as numerically separated when some fitted probability is 1
 to machine precision.  ``O(n d^2)`` per iteration, no linear program.  The logit and
-ranking estimators run the same Newton (with their own designs) as their fit and read
-the same verdict from it; every other classifier calls :func:`check_separation` on
-``[X, 1]`` (their links absorb location).
+ranking estimators and every logit start run the same Newton (with their own designs)
+as their fit and read the same verdict from it; every other classifier calls
+:func:`check_separation` on ``[X, 1]`` (their links absorb location).
 
 :func:`separation_message` gives the words, the same in every estimator: which kind of
 separation, of what (``"classes"``, ``"pairs"``, ...), and what the estimator does
-about it.
+about it; :func:`ridge_consequence` and :data:`RAISE_CONSEQUENCE` are the consequences
+of the one separation policy (:func:`semiparam.index.newton.solve_with_separation_policy`).
 
 References
 ----------
@@ -43,7 +45,8 @@ import numpy as np
 
 from ..exceptions import SeparationWarning, warn
 
-__all__ = ["KINDS", "check_separation", "separation_message", "warn_separation"]
+__all__ = ["KINDS", "RAISE_CONSEQUENCE", "check_separation", "ridge_consequence",
+           "separation_message", "warn_separation"]
 
 #: the kinds of separation and how :func:`separation_message` describes them
 KINDS = {
@@ -73,27 +76,35 @@ def check_separation(X, z, w, *, threshold: bool = True, max_iter: int = 100):
     max_iter : int
         Newton iterations (it stops as soon as either certificate holds).
     """
-    from .logit import _DenseRows, _newton_softplus  # same package: the shared Newton
+    from .newton import _logit_rows, newton_softplus  # same package: the shared engine
 
     X = np.asarray(X, dtype=float)
     z = np.asarray(z, dtype=float)
     w = np.asarray(w, dtype=float)
     keep = w > 0
-    X, z, w = X[keep], z[keep], w[keep]
-    if z.size == 0 or np.all(z == z[0]):
+    if not np.any(keep) or np.all(z[keep] == z[keep][0]):
         return None
-    s = 2.0 * z - 1.0
-    A = s[:, None] * (np.column_stack([X, np.ones(z.size)]) if threshold else X)
-    start = np.zeros(A.shape[1])
-    pen = np.ones(A.shape[1])
-    out = _newton_softplus(_DenseRows(np.ascontiguousarray(A)), w / w.mean(), 0.0, pen, start,
-                           max_iter=max_iter, tol=1e-10, detect=True)
-    return out.how if out.separated else None
+    op, c, pen, start, scale, _ = _logit_rows(X, z, w / w[keep].mean(), threshold)
+    out = newton_softplus(op, c, pen=pen, start=start, scale=scale, max_iter=max_iter,
+                          tol=1e-10, detect=True)
+    return out.kind if out.separated else None
 
 
 def separation_message(name: str, kind: str, consequence: str, units: str = "classes") -> str:
     """``"{name}: the {units} are {KINDS[kind]}, so {consequence}"`` (the shared words)."""
     return f"{name}: the {units} are {KINDS[kind]}, so {consequence}"
+
+
+def ridge_consequence(C) -> str:
+    """What the logit and ranking estimators do under separation (``separation="warn"``)."""
+    return (f"the unpenalised estimate does not exist (its norm diverges). Refitting with "
+            f"the ridge penalty |coef|^2 / (2 C), C = {C:g}; set penalty='l2' and C to "
+            "choose the strength yourself.")
+
+
+#: what they say before raising (``separation="raise"``)
+RAISE_CONSEQUENCE = ("the unpenalised estimate does not exist (its norm diverges). Use "
+                     "penalty='l2' or separation='warn' to fit a ridge-penalised model.")
 
 
 def warn_separation(name: str, kind: str, consequence: str, units: str = "classes") -> None:

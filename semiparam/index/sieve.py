@@ -62,6 +62,7 @@ from ._base import (
     normalize_direction,
 )
 from .bootstrap import bootstrap
+from .newton import fit_logit
 from .results import IndexResult, cov_type_constraint
 from .separation import check_separation, warn_separation
 
@@ -441,33 +442,14 @@ def _complement(b) -> np.ndarray:
 
 
 def _logit_start(Xs, z, w, random_state):
-    """``(intercept, slopes)`` of a logit with a constant (statsmodels ``Logit``; ``GLM``
-    with a binomial family and frequency weights when rows are weighted); falls back to
-    scikit-learn's (ridge) logistic regression if it fails (e.g. under separation)."""
+    """``(intercept, slopes)`` of the package's logit start on at most ``WARM_START_ROWS``
+    rows (:func:`semiparam.index.newton.fit_logit`: the MLE, or the ridge fit
+    ``|b|^2 / 2`` on the standardised columns when the classes are separated)."""
     n = Xs.shape[0]
     if n > WARM_START_ROWS:
         rng = np.random.default_rng(random_state)
         rows = np.sort(rng.choice(n, WARM_START_ROWS, replace=False))
         Xs, z, w = Xs[rows], z[rows], w[rows]
-    X1 = np.column_stack([np.ones(Xs.shape[0]), Xs])
-    try:
-        import statsmodels.api as sm
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if np.all(w == w[0]):
-                res = sm.Logit(z, X1).fit(disp=0, method="newton", maxiter=50)
-            else:
-                res = sm.GLM(z, X1, family=sm.families.Binomial(), freq_weights=w).fit(
-                    maxiter=50)
-        params = np.asarray(res.params, dtype=float)
-        if np.all(np.isfinite(params)) and np.max(np.abs(params)) < 1e6:
-            return float(params[0]), params[1:]
-    except Exception:  # statsmodels raises several types on separation / singular fits
-        pass
-    from sklearn.linear_model import LogisticRegression
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lr = LogisticRegression(C=1.0, max_iter=500).fit(Xs, z.astype(int), sample_weight=w)
-    return float(lr.intercept_[0]), lr.coef_[0].astype(float)
+    fit = fit_logit(Xs, z, w, fit_intercept=True, separation="silent", covariance=False,
+                    warn_convergence=False)
+    return fit.intercept, fit.coef

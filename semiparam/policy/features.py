@@ -68,6 +68,15 @@ class FeatureMap(ABC):
         """Rows of ``phi(x, a1) - phi(x, a0)``, shape (n, p)."""
         return self.transform(X, action1) - self.transform(X, action0)
 
+    def difference_gram(self, X, action0, action1, sample_weight) -> np.ndarray:
+        """``D' W D / sum(w)`` of the difference design ``D`` (shape (p, p)); a map with
+        structure computes it without forming ``D``."""
+        return weighted_gram(self.difference(X, action0, action1), sample_weight)
+
+    def difference_times(self, X, action0, action1, B) -> np.ndarray:
+        """``D @ B`` for the difference design ``D`` and a (p, r) matrix ``B``."""
+        return self.difference(X, action0, action1) @ B
+
     def scores(self, X, coef) -> np.ndarray:
         """``theta' phi(x, a)`` for every context and action, shape (n, k)."""
         X = as_contexts(X)
@@ -178,6 +187,44 @@ class KroneckerFeatures(FeatureMap):
             self._actions(action0, n)
         ]
         return (dV[:, :, None] * Z[:, None, :]).reshape(n, -1)
+
+    # -- D' W D and D B by action pair: D_i = (v_a1 - v_a0) (x) z_i, so the rows of one
+    # pair of actions share their left factor (O(n m^2 + K q^2 m^2) and O(n m r + K q m r)
+    # for K pairs present, instead of O(n q^2 m^2) and O(n q m r))
+    def _pair_groups(self, action0, action1, n):
+        """Rows grouped by action pair, or None when the groups are too many to pay."""
+        a0, a1 = self._actions(action0, n), self._actions(action1, n)
+        key = a0 * self.n_actions + a1
+        order = np.argsort(key, kind="stable")
+        keys, starts = np.unique(key[order], return_index=True)
+        if keys.shape[0] > max(16, n // 8):
+            return None
+        bounds = np.r_[starts, n]
+        V = self.action_vectors
+        return [(V[k % self.n_actions] - V[k // self.n_actions], order[bounds[g]:bounds[g + 1]])
+                for g, k in enumerate(keys)]
+
+    def difference_gram(self, X, action0, action1, sample_weight) -> np.ndarray:
+        Z = self._context_block(X)
+        groups = self._pair_groups(action0, action1, Z.shape[0])
+        if groups is None:
+            return super().difference_gram(X, action0, action1, sample_weight)
+        w = np.asarray(sample_weight, dtype=float)
+        G = 0.0
+        for dv, rows in groups:
+            G = G + np.kron(np.outer(dv, dv), weighted_gram(Z[rows], w[rows], 1.0))
+        return G / max(w.sum(), 1e-300)
+
+    def difference_times(self, X, action0, action1, B) -> np.ndarray:
+        Z = self._context_block(X)
+        groups = self._pair_groups(action0, action1, Z.shape[0])
+        if groups is None:
+            return super().difference_times(X, action0, action1, B)
+        B3 = np.asarray(B, dtype=float).reshape(self.action_vectors.shape[1], Z.shape[1], -1)
+        out = np.empty((Z.shape[0], B3.shape[2]))
+        for dv, rows in groups:
+            out[rows] = Z[rows] @ np.tensordot(dv, B3, axes=(0, 0))
+        return out
 
     def scores(self, X, coef) -> np.ndarray:
         X = as_contexts(X)
@@ -369,15 +416,26 @@ def difference_design(table, features=None) -> np.ndarray:
     return fm.difference(table.contexts, table.action0, table.action1)
 
 
-def identified_basis(D, sample_weight=None, rtol: float = 1e-10) -> np.ndarray:
+def weighted_gram(D, sample_weight=None, total=None) -> np.ndarray:
+    """``D' W D / total`` (``total`` the sum of the weights by default), by one BLAS syrk."""
+    D = np.asarray(D, dtype=float)
+    w = np.ones(D.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+    Ds = D * np.sqrt(w)[:, None]
+    return Ds.T @ Ds / (max(w.sum(), 1e-300) if total is None else total)
+
+
+def identified_basis(D, sample_weight=None, rtol: float = 1e-10, *, gram=None) -> np.ndarray:
     """Orthonormal basis of the row space of ``D`` (the identified directions).
 
     Parameters
     ----------
-    D : ndarray of shape (n, p)
+    D : ndarray of shape (n, p) or None
+        None when ``gram`` is given.
     sample_weight : ndarray of shape (n,), default=None
     rtol : float
         Eigenvalues of ``D' W D`` below ``rtol`` times the largest are treated as zero.
+    gram : ndarray of shape (p, p), optional
+        ``D' W D / sum(w)`` if already known (:meth:`FeatureMap.difference_gram`).
 
     Returns
     -------
@@ -385,14 +443,12 @@ def identified_basis(D, sample_weight=None, rtol: float = 1e-10) -> np.ndarray:
         Columns ordered by decreasing eigenvalue, each with its largest entry positive
         (a deterministic sign).  ``r = 0`` when ``D`` is zero.
     """
-    D = np.asarray(D, dtype=float)
-    w = np.ones(D.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
-    G = (D * w[:, None]).T @ D / max(w.sum(), 1e-300)
-    vals, vecs = np.linalg.eigh(0.5 * (G + G.T))
+    G = weighted_gram(D, sample_weight) if gram is None else np.asarray(gram, dtype=float)
+    vals, vecs = np.linalg.eigh(G)
     order = np.argsort(vals)[::-1]
     vals, vecs = vals[order], vecs[:, order]
     if vals.size == 0 or vals[0] <= 0:
-        return np.zeros((D.shape[1], 0))
+        return np.zeros((G.shape[0], 0))
     keep = vals > rtol * vals[0]
     B = vecs[:, keep]
     idx = np.argmax(np.abs(B), axis=0)

@@ -42,6 +42,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .._threads import single_blas_thread
 from .._validation import Callable, InstanceOf, Interval, NoneOK, Options, validate_params
 from ..index.predictions import floor_probability, log_odds
 from ..index.results import cov_type_constraint
@@ -87,8 +88,13 @@ class _BaseLearner(BaseEstimator, ABC):
         Row weights are relative: they are scaled to mean one over the pairs with
         positive weight before fitting, so multiplying all of them by a constant (even
         1e-200 or 1e200) changes nothing; the ridge penalties act on a loss summed over
-        pairs as if every weight were one on average.
+        pairs as if every weight were one on average.  The fit runs with one BLAS thread
+        (:mod:`semiparam._threads`).
         """
+        with single_blas_thread():
+            return self._fit_table(table)
+
+    def _fit_table(self, table):
         validate_params(self)
         name = type(self).__name__
         if not isinstance(table, PreferenceTable):
@@ -107,8 +113,8 @@ class _BaseLearner(BaseEstimator, ABC):
                 "(chosen, rejected) data use table.randomize_order(random_state) first."
             )
         fm = resolve_features(self.features, table)
-        D = fm.difference(table.contexts, table.action0, table.action1)
-        B = identified_basis(D, w)
+        ctx, a0, a1 = table.contexts, table.action0, table.action1
+        B = identified_basis(None, gram=fm.difference_gram(ctx, a0, a1, w))
         if B.shape[1] == 0:
             raise ValueError(
                 "The difference design is zero: phi(x, a1) = phi(x, a0) for every pair, so "
@@ -124,7 +130,7 @@ class _BaseLearner(BaseEstimator, ABC):
                 "two of each label. Collect more pairs or use fewer features "
                 "(e.g. OneHotFeatures(intercept=False), or fewer context columns)."
             )
-        X = D @ B
+        X = fm.difference_times(ctx, a0, a1, B)  # D @ B, without D where the map allows
         gamma = np.asarray(self._fit_direction(X, z, w), dtype=float)
         gamma = gamma / np.linalg.norm(gamma)
         self.features_ = fm
