@@ -53,6 +53,7 @@ from ._base import BaseIndexClassifier, normalize_direction
 from ._inference import BootstrapCovariance, projected_pinv, to_normalised
 from .efficient_score import LeaveOneOutKernelProvider, solve_efficient_score
 from .kleinspady import LINK_BANDWIDTHS
+from .newton import logit_pilot
 from .results import IndexResult
 from .separation import check_separation, warn_separation
 
@@ -89,7 +90,7 @@ class KernelScoreIndexClassifier(BaseIndexClassifier):
         Link estimates are clipped to ``[clip, 1 - clip]`` in the weights and residuals.
     start : None or array-like (n_features,), default=None
         Starting direction (in the columns' units).  None: the slopes of a logit with
-        intercept (:class:`~semiparam.index.LogitIndexClassifier`).
+        intercept (:func:`semiparam.index.newton.logit_pilot`).
     max_iter : int >= 0, default=50
         Fisher-scoring iterations (0: stop at the start).
     tol : float > 0, default=0.01
@@ -182,13 +183,11 @@ class KernelScoreIndexClassifier(BaseIndexClassifier):
                     f"start must be a finite, nonzero vector of length n_features = "
                     f"{X.shape[1]}; got shape {np.shape(self.start)}.")
             return Winv @ s, check_separation(X, z, w)
-        from .logit import LogitIndexClassifier
-
-        logit = LogitIndexClassifier(fit_intercept=True, separation="silent")
-        b = np.asarray(logit.fit(Xs, z, sample_weight=w).coef_, dtype=float)
+        b, separated = logit_pilot(Xs, z, w)
+        b = np.asarray(b, dtype=float)
         if not (np.all(np.isfinite(b)) and np.any(b != 0)):
             b = np.ones(X.shape[1])
-        return b, logit.separation_kind_
+        return b, separated
 
     # -- fit ---------------------------------------------------------------------------
     def _fit(self, X, z, w):
