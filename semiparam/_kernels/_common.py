@@ -27,41 +27,15 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from numba import njit
+
+from ._jit import jit
 
 __all__ = [
-    "sort_index", "prepare", "gather", "scatter", "greedy_blocks", "inverse", "permuted", "scratch",
+    "sort_index", "prepare", "gather", "scatter", "greedy_blocks", "scratch",
 ]
 
 #: insertion moves allowed per element before the warm start gives up on insertion
 _INSERTION_BUDGET = 8
-
-
-@njit(cache=True)
-def _insertion_resort(keys, order, budget):
-    """Stable insertion sort of ``keys`` carrying ``order``.
-
-    Returns the number of moves, or -1 once it exceeds ``budget`` (the arrays are then
-    only partly sorted, but still a consistent permutation of each other).
-    """
-    n = keys.shape[0]
-    moves = 0
-    for i in range(1, n):
-        kv = keys[i]
-        if not keys[i - 1] > kv:
-            continue
-        ko = order[i]
-        j = i - 1
-        while j >= 0 and keys[j] > kv:
-            keys[j + 1] = keys[j]
-            order[j + 1] = order[j]
-            j -= 1
-            moves += 1
-        keys[j + 1] = kv
-        order[j + 1] = ko
-        if moves > budget:
-            return -1
-    return moves
 
 
 class _Workspace(threading.local):
@@ -97,24 +71,17 @@ def scratch(name, shape, dtype=np.float64):
     return _workspace.get(name, tuple(shape), np.dtype(dtype))
 
 
-@njit(cache=True)
-def inverse(order, inv):
-    """The inverse permutation, in place: ``inv[order[k]] = k``."""
-    for k in range(order.shape[0]):
-        inv[order[k]] = k
-
-
-@njit(cache=True)
-def permuted(v, inv, out):
-    """``out = v[order]`` written as ``out[inv[j]] = v[j]`` (sequential reads, scattered
-    writes, about twice as fast as a random gather once ``n`` outgrows the caches)."""
-    for j in range(v.shape[0]):
-        out[inv[j]] = v[j]
-
-
-@njit(cache=True)
+@jit
 def _sort_warm(v, order, inv, keys, check, budget):
     """Sort ``v`` starting from ``order`` (in place); ``inv`` and ``keys`` (n,) are outputs.
+
+    Steps: check that ``order`` is a permutation (with ``check``) while forming its
+    inverse ``inv[order[k]] = k``; gather ``keys = v[order]``, written as
+    ``keys[inv[j]] = v[j]`` (sequential reads, scattered writes: about twice as fast as
+    a random gather once ``n`` outgrows the caches); a stable insertion sort of ``keys``
+    carrying ``order``, which gives up once its moves exceed ``budget``; the inverse
+    again if anything moved.  One jitted function rather than four: each function costs
+    its own compile on a cold start.
 
     Returns 1 when ``check`` is on and ``order`` is not a permutation, -1 when the
     insertion pass gave up (``order``/``keys`` then hold a partly sorted but consistent
@@ -124,19 +91,32 @@ def _sort_warm(v, order, inv, keys, check, budget):
     if check:
         for j in range(n):
             inv[j] = -1
-        for k in range(n):
-            j = order[k]
-            if j < 0 or j >= n or inv[j] >= 0:
-                return 1
-            inv[j] = k
-    else:
-        inverse(order, inv)
-    permuted(v, inv, keys)
-    moves = _insertion_resort(keys, order, budget)
-    if moves < 0:
-        return -1
+    for k in range(n):
+        j = order[k]
+        if check and (j < 0 or j >= n or inv[j] >= 0):
+            return 1
+        inv[j] = k
+    for j in range(n):
+        keys[inv[j]] = v[j]
+    moves = 0
+    for i in range(1, n):
+        kv = keys[i]
+        if not keys[i - 1] > kv:
+            continue
+        ko = order[i]
+        j = i - 1
+        while j >= 0 and keys[j] > kv:
+            keys[j + 1] = keys[j]
+            order[j + 1] = order[j]
+            j -= 1
+            moves += 1
+        keys[j + 1] = kv
+        order[j + 1] = ko
+        if moves > budget:
+            return -1
     if moves > 0:
-        inverse(order, inv)
+        for k in range(n):
+            inv[order[k]] = k
     return 0
 
 
@@ -164,7 +144,7 @@ def sort_index(v, order=None, tag="", check=True):
         idx = np.argsort(keys, kind="stable")
         order = order[idx]
         keys[:] = keys[idx]
-        inverse(order, inv)
+        inv[order] = np.arange(n)
     return order, keys, inv
 
 
@@ -182,7 +162,7 @@ def prepare(v, U, order=None, tag="", check=True):
     return order, keys, Ua
 
 
-@njit(cache=True)
+@jit
 def gather(U, inv, Ua):
     """``Ua[inv[j], :m] = U[j]`` and ``Ua[inv[j], m] = max_c |U[j, c]|``.
 
@@ -202,7 +182,7 @@ def gather(U, inv, Ua):
         Ua[k, m] = amax
 
 
-@njit(cache=True)
+@jit
 def scatter(S0s, S1s, order, deriv, S0, S1):
     """Inverse of the gather for the outputs: ``S0[order[k]] = S0s[k]`` (and ``S1``)."""
     n, m = S0s.shape
@@ -215,7 +195,6 @@ def scatter(S0s, S1s, order, deriv, S0, S1):
                 S1[j, c] = S1s[k, c]
 
 
-@njit(cache=True)
 def greedy_blocks(x, width):
     """Starts of consecutive blocks of the sorted ``x``, each spanning less than ``width``.
 
@@ -223,8 +202,14 @@ def greedy_blocks(x, width):
     A block begins at its first element ``x[s]`` and holds every later element with
     ``x[e] - x[s] < width`` (at least one element).
     """
+    starts = np.empty(x.shape[0] + 1, dtype=np.int64)
+    return starts[: _greedy_blocks(x, width, starts) + 1]
+
+
+@jit
+def _greedy_blocks(x, width, starts):
+    """:func:`greedy_blocks` into ``starts`` (n + 1,); returns the number of blocks."""
     n = x.shape[0]
-    starts = np.empty(n + 1, dtype=np.int64)
     nb = 0
     s = 0
     while s < n:
@@ -236,4 +221,4 @@ def greedy_blocks(x, width):
             e += 1
         s = e
     starts[nb] = n
-    return starts[: nb + 1].copy()
+    return nb
