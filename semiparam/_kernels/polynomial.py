@@ -110,59 +110,6 @@ def coefficient_tables(p):
     return A, B, a[0], thresh
 
 
-@jit
-def _direct(i, tv, sv, Ua, lo, hi, h, p, c, loo, deriv, S0, S1):
-    """Term-by-term window sum for target ``i``; returns its kernel mass ``A_i``."""
-    m = S0.shape[1]
-    ma = Ua.shape[1] - 1
-    for col in range(m):
-        S0[i, col] = 0.0
-        if deriv:
-            S1[i, col] = 0.0
-    mass = 0.0
-    t = tv[i]
-    for j in range(lo, hi):
-        if loo and j == i:
-            continue
-        u = (t - sv[j]) / h
-        w = 1.0 - u * u
-        wp = 1.0
-        for _ in range(p - 1):
-            wp *= w
-        kv = c * wp * w
-        mass += kv * Ua[j, ma]
-        for col in range(m):
-            S0[i, col] += kv * Ua[j, col]
-        if deriv:
-            kd = -2.0 * p * c * u * wp
-            for col in range(m):
-                S1[i, col] += kd * Ua[j, col]
-    return mass
-
-
-@jit
-def _first_window(t, sv, h):
-    """Binary searches: first j with ``t - sv[j] <= h`` and first j with ``sv[j] - t > h``."""
-    ns = sv.shape[0]
-    a = 0
-    b = ns
-    while a < b:
-        mid = (a + b) // 2
-        if t - sv[mid] > h:
-            a = mid + 1
-        else:
-            b = mid
-    lo = a
-    b = ns
-    while a < b:
-        mid = (a + b) // 2
-        if sv[mid] - t <= h:
-            a = mid + 1
-        else:
-            b = mid
-    return lo, a
-
-
 def _block_loop(D):
     """The block loop of :func:`poly_sums` for the polynomial degree ``D`` (a constant).
 
@@ -177,7 +124,9 @@ def _block_loop(D):
         """Process the blocks ``first, first + stride, ...`` (see :func:`poly_sums`).
 
         ``M`` (mc, D + 1), ``yp``, ``xp``, ``co`` (D + 1,) are scratch, allocated by the
-        caller: no array is allocated here, so no allocator compiles on a cold start.
+        caller.  Everything a target needs (the window search, the expansion and the
+        direct sum) is in this one function: no array is allocated and no other jitted
+        function is called, so a cold start compiles one function per kernel.
         """
         ns = sv.shape[0]
         m = S0.shape[1]
@@ -195,7 +144,26 @@ def _block_loop(D):
             clo = 0
             chi = 0
             touched = 0.0
-            l0, h0 = _first_window(r, sv, h)
+            # binary searches for the first window: the first j with r - sv[j] <= h (l0)
+            # and the first j with sv[j] - r > h (h0)
+            l0 = 0
+            h0 = ns
+            while l0 < h0:
+                mid = (l0 + h0) // 2
+                if r - sv[mid] > h:
+                    l0 = mid + 1
+                else:
+                    h0 = mid
+            lo = l0
+            h0 = ns
+            while l0 < h0:
+                mid = (l0 + h0) // 2
+                if sv[mid] - r <= h:
+                    l0 = mid + 1
+                else:
+                    h0 = mid
+            h0 = l0
+            l0 = lo
             for i in range(s, e):
                 t = tv[i]
                 while l0 < ns and t - sv[l0] > h:
@@ -207,73 +175,92 @@ def _block_loop(D):
                 cnt = h0 - l0
                 if loo:
                     cnt -= 1
-                if cnt <= NDIRECT:
-                    _direct(i, tv, sv, Ua, l0, h0, h, p, c, loo, deriv, S0, S1)
-                    continue
-                # slide the block-local running moments to the window [l0, h0)
-                if not have:
-                    for col in range(mc):
-                        for l in range(D + 1):
-                            M[col, l] = 0.0
-                    clo = l0
-                    chi = l0
-                    have = True
-                # sources entering ([chi, h0), added) then leaving ([clo, l0), subtracted)
-                for part in range(2):
-                    if part == 0:
-                        j0, j1, sign = chi, h0, 1.0
-                        chi = h0 if h0 > chi else chi
-                    else:
-                        j0, j1, sign = clo, l0, -1.0
-                        clo = l0 if l0 > clo else clo
-                    part_mass = 0.0
-                    for j in range(j0, j1):
-                        y = (sv[j] - r) / h - hw
-                        yp[0] = sign
-                        for l in range(1, D + 1):
-                            yp[l] = yp[l - 1] * y
+                direct = cnt <= NDIRECT
+                if not direct:
+                    # slide the block-local running moments to the window [l0, h0)
+                    if not have:
                         for col in range(mc):
-                            u = Ua[j, col]
                             for l in range(D + 1):
-                                M[col, l] += yp[l] * u
-                        part_mass += Ua[j, ma]
-                    touched += part_mass
-                # evaluate the expansion at x
-                x = (t - r) / h - hw
-                xp[0] = 1.0
-                for k in range(1, D + 1):
-                    xp[k] = xp[k - 1] * x
-                for l in range(D + 1):
-                    acc = 0.0
-                    for k in range(l, D + 1):
-                        acc += A[k, l] * xp[k - l]
-                    co[l] = acc
-                mass = 0.0
-                for l in range(D + 1):
-                    mass += co[l] * M[ma, l]
-                for col in range(m):
-                    acc = 0.0
+                                M[col, l] = 0.0
+                        clo = l0
+                        chi = l0
+                        have = True
+                    # sources entering ([chi, h0), added) then leaving ([clo, l0), subtracted)
+                    for part in range(2):
+                        if part == 0:
+                            j0, j1, sign = chi, h0, 1.0
+                            chi = h0 if h0 > chi else chi
+                        else:
+                            j0, j1, sign = clo, l0, -1.0
+                            clo = l0 if l0 > clo else clo
+                        part_mass = 0.0
+                        for j in range(j0, j1):
+                            y = (sv[j] - r) / h - hw
+                            yp[0] = sign
+                            for l in range(1, D + 1):
+                                yp[l] = yp[l - 1] * y
+                            for col in range(mc):
+                                u = Ua[j, col]
+                                for l in range(D + 1):
+                                    M[col, l] += yp[l] * u
+                            part_mass += Ua[j, ma]
+                        touched += part_mass
+                    # evaluate the expansion at x
+                    x = (t - r) / h - hw
+                    xp[0] = 1.0
+                    for k in range(1, D + 1):
+                        xp[k] = xp[k - 1] * x
                     for l in range(D + 1):
-                        acc += co[l] * M[col, l]
-                    if loo:
-                        acc -= k0 * Ua[i, col]
-                    S0[i, col] = acc
-                if loo:
-                    mass -= k0 * Ua[i, ma]
-                if deriv:
-                    for l in range(D):
                         acc = 0.0
-                        for k in range(l, D):
-                            acc += B[k, l] * xp[k - l]
+                        for k in range(l, D + 1):
+                            acc += A[k, l] * xp[k - l]
                         co[l] = acc
+                    mass = 0.0
+                    for l in range(D + 1):
+                        mass += co[l] * M[ma, l]
                     for col in range(m):
                         acc = 0.0
-                        for l in range(D):
+                        for l in range(D + 1):
                             acc += co[l] * M[col, l]
-                        S1[i, col] = acc
-                    # K'(0) = 0: nothing to remove for leave-one-out
-                if guard and mass < thresh * touched:
-                    _direct(i, tv, sv, Ua, l0, h0, h, p, c, loo, deriv, S0, S1)
+                        if loo:
+                            acc -= k0 * Ua[i, col]
+                        S0[i, col] = acc
+                    if loo:
+                        mass -= k0 * Ua[i, ma]
+                    if deriv:
+                        for l in range(D):
+                            acc = 0.0
+                            for k in range(l, D):
+                                acc += B[k, l] * xp[k - l]
+                            co[l] = acc
+                        for col in range(m):
+                            acc = 0.0
+                            for l in range(D):
+                                acc += co[l] * M[col, l]
+                            S1[i, col] = acc
+                        # K'(0) = 0: nothing to remove for leave-one-out
+                    direct = guard and mass < thresh * touched
+                if direct:
+                    # term by term: small windows, and targets the guard recomputes
+                    for col in range(m):
+                        S0[i, col] = 0.0
+                        if deriv:
+                            S1[i, col] = 0.0
+                    for j in range(l0, h0):
+                        if loo and j == i:
+                            continue
+                        u = (t - sv[j]) / h
+                        w = 1.0 - u * u
+                        wp = 1.0
+                        for _ in range(p - 1):
+                            wp *= w
+                        kv = c * wp * w
+                        for col in range(m):
+                            S0[i, col] += kv * Ua[j, col]
+                        if deriv:
+                            kd = -2.0 * p * c * u * wp
+                            for col in range(m):
+                                S1[i, col] += kd * Ua[j, col]
 
     return blocks
 
