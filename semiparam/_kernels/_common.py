@@ -8,12 +8,11 @@ Every kernel in this package works on the index ``v`` sorted once per call:
   aborted once the number of moves exceeds a budget proportional to ``n``) finishes in
   almost linear time; when it gives up, NumPy's stable sort (timsort for floats)
   finishes the job, which is itself adaptive to runs.  It then copies the weight
-  columns into sorted order (:func:`gather`) and appends the row-wise
-  ``max_c |U[j, c]|`` column that every kernel uses to bound its own rounding error
-  (see the module docstrings of :mod:`.polynomial` and :mod:`.gaussian`).
-  :func:`scatter` puts the results back in input order.  Both write through the
-  permutation and read sequentially, which is the fast direction once ``n`` outgrows
-  the caches.  :func:`sort_index` is the sorting half on its own, for callers that
+  columns into sorted order and appends the row-wise ``max_c |U[j, c]|`` column that
+  every kernel uses to bound its own rounding error (see the module docstrings of
+  :mod:`.polynomial` and :mod:`.gaussian`).  :func:`scatter_rows` does this gather
+  and also puts the results back in input order: it writes through the permutation
+  and reads sequentially, which is the fast direction once ``n`` outgrows the caches.  :func:`sort_index` is the sorting half on its own, for callers that
   gather their columns themselves (:mod:`.loo`).
 * :func:`greedy_blocks` cuts the sorted index into consecutive blocks of width at most
   ``width`` (each block starts at a data value, so block-local coordinates are computed
@@ -31,7 +30,7 @@ import numpy as np
 from ._jit import jit
 
 __all__ = [
-    "sort_index", "prepare", "gather", "scatter", "greedy_blocks", "scratch",
+    "sort_index", "prepare", "scatter_rows", "greedy_blocks", "scratch",
 ]
 
 #: insertion moves allowed per element before the warm start gives up on insertion
@@ -158,41 +157,33 @@ def prepare(v, U, order=None, tag="", check=True):
     order, keys, inv = sort_index(v, order, tag, check)
     n, m = U.shape
     Ua = scratch(tag + "Ua", (n, m + 1))
-    gather(U, inv, Ua)
+    scatter_rows(U, inv, Ua, True)
     return order, keys, Ua
 
 
 @jit
-def gather(U, inv, Ua):
-    """``Ua[inv[j], :m] = U[j]`` and ``Ua[inv[j], m] = max_c |U[j, c]|``.
+def scatter_rows(src, perm, dst, bound):
+    """``dst[perm[i], :m] = src[i]`` (``m = src.shape[1]``) and, with ``bound``, also
+    ``dst[perm[i], m] = max_c |src[i, c]|``.
 
-    ``inv`` is the inverse of the sorting permutation, so row ``k`` of ``Ua`` belongs to
-    the ``k``-th smallest index value.  Sequential reads, scattered writes.
+    The one row permutation of the package: the gather into sorted order (``perm`` the
+    inverse of the sorting permutation, with the bound column) and the scatter of
+    results back to input order (``perm`` the sorting permutation itself).  Sequential
+    reads, scattered writes.
     """
-    n, m = U.shape
-    for j in range(n):
-        k = inv[j]
+    n, m = src.shape
+    for i in range(n):
+        k = perm[i]
         amax = 0.0
         for c in range(m):
-            u = U[j, c]
-            Ua[k, c] = u
-            au = abs(u)
-            if au > amax:
-                amax = au
-        Ua[k, m] = amax
-
-
-@jit
-def scatter(S0s, S1s, order, deriv, S0, S1):
-    """Inverse of the gather for the outputs: ``S0[order[k]] = S0s[k]`` (and ``S1``)."""
-    n, m = S0s.shape
-    for k in range(n):
-        j = order[k]
-        for c in range(m):
-            S0[j, c] = S0s[k, c]
-        if deriv:
-            for c in range(m):
-                S1[j, c] = S1s[k, c]
+            u = src[i, c]
+            dst[k, c] = u
+            if bound:
+                au = abs(u)
+                if au > amax:
+                    amax = au
+        if bound:
+            dst[k, m] = amax
 
 
 def greedy_blocks(x, width):
