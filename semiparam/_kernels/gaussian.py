@@ -124,7 +124,9 @@ def _exact_rows(tv, sv, Ua, h, loo, deriv, first, stride, S0, S1):
     m = S0.shape[1]
     acc = np.empty(2 * m + 1)
     for i in range(first, nt, stride):
-        _direct_target(i, tv[i], sv, Ua, h, 0, ns, loo, deriv, m, acc)
+        # int(0) is a typed, non-literal zero: a literal would compile _direct_target (and
+        # _direct_run) a second time
+        _direct_target(i, tv[i], sv, Ua, h, int(0), ns, loo, deriv, m, acc)
         for col in range(m):
             S0[i, col] = acc[col]
             if deriv:
@@ -353,14 +355,15 @@ def _mass_bound(T, piv, rT, lT, sref, slast, smass, samax, h, loo):
 
 
 @jit
-def _mass_floor(tref, tlast, sref, slast, smass, samax, h, loo):
-    """The median box mass bound: the error scale of the boxes below it when ``guard`` is
-    off."""
+def _mass_bounds(tref, tlast, sref, slast, smass, samax, h, loo):
+    """Every target box's mass bound (their median is the error scale of the boxes below
+    it when ``guard`` is off; taken by NumPy, as numba's median compiles a selection
+    algorithm of its own)."""
     bounds = np.empty(tref.shape[0])
     for T in range(tref.shape[0]):
         piv = _pivot(T, tref[T], sref, loo)
         bounds[T] = _mass_bound(T, piv, tref[T], tlast[T], sref, slast, smass, samax, h, loo)
-    return np.median(bounds)
+    return bounds
 
 
 @jit
@@ -483,7 +486,9 @@ def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast
                         if deriv:
                             S1[i, col] = 0.0
                     Am[i] = 0.0
-                    _direct_pair(tv, sv, Ua, h, True, deriv, i, i + 1, sb[L], sb[R + 1],
+                    # ``loo`` (True here), not the literal: a literal argument would compile
+                    # a second specialisation of _direct_pair
+                    _direct_pair(tv, sv, Ua, h, loo, deriv, i, i + 1, sb[L], sb[R + 1],
                                  S0, S1, Am, dacc)
 
 
@@ -495,17 +500,14 @@ def _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, sl
                     samax, scum, ys, gs, UaT, floor, ch, nchunks, S0, S1, Am)
 
 
-@jit
 def _fast_prep(tv, sv, Ua, h, tb, sb, deriv, S0, S1):
-    """Box summaries, source coordinates and zeroed outputs for :func:`_fast_boxes`."""
+    """Box summaries, source coordinates and zeroed outputs for :func:`_fast_boxes`
+    (plain Python over three jitted passes: one compiled function fewer)."""
     sref, slast, shw, smass, samax, scum = box_summaries(sv, sb, Ua, h)
     tref, tlast, thw = _box_refs(tv, tb, h)
-    m = S0.shape[1]
-    for i in range(tv.shape[0]):
-        for col in range(m):
-            S0[i, col] = 0.0
-            if deriv:
-                S1[i, col] = 0.0
+    S0[:] = 0.0
+    if deriv:
+        S1[:] = 0.0
     ys, gs = _source_coordinates(sv, sb, h)
     UaT = np.ascontiguousarray(Ua.T)
     return tref, tlast, thw, sref, slast, shw, smass, samax, scum, ys, gs, UaT
@@ -526,7 +528,8 @@ def fast_sums(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1, guard=True):
     """
     prep = _fast_prep(tv, sv, Ua, h, tb, sb, deriv, S0, S1)
     tref, tlast, _, sref, slast, _, smass, samax = prep[:8]
-    floor = 0.0 if guard else _mass_floor(tref, tlast, sref, slast, smass, samax, h, loo)
+    floor = 0.0 if guard else float(np.median(_mass_bounds(tref, tlast, sref, slast, smass, samax,
+                                                           h, loo)))
     Am = np.zeros(tv.shape[0])
     if nchunks <= 1:
         _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, *prep, floor, 0, 1, S0, S1, Am)

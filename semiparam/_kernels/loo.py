@@ -252,7 +252,7 @@ def _dense_gaussian(v, Z, h, code, clip, gradient):
         vs = np.ascontiguousarray(v[srt])
         U1s = np.ascontiguousarray(np.column_stack(
             [Z[srt, 0], Z[srt, 1], np.maximum(np.abs(Z[srt, 0]), Z[srt, 1])]))
-        rows, ref = far_rows(vs, vs, U1s[:, 2], h, True, FAR)
+        rows, ref = far_rows(vs, vs, np.ascontiguousarray(U1s[:, 2]), h, True, FAR)
         if rows.size:
             S0s = np.ascontiguousarray(S0[srt])
             S1s = np.ascontiguousarray(S1[srt]) if gradient else np.empty((0, 2))
@@ -327,7 +327,8 @@ def loo_loss(v, Z, h, spec, *, loss, clip=0.0, order=None, gradient=True, method
     S0, S1 = sorted_sums(vs, vs, U1, 2, h, spec, True, gradient, method)
     rows = None
     if spec.power == 0:
-        rows, ref = far_rows(vs, vs, U1[:, 2], h, True, FAR)
+        # a contiguous copy of the mass column: the layout every far_rows call shares
+        rows, ref = far_rows(vs, vs, np.ascontiguousarray(U1[:, 2]), h, True, FAR)
         if rows.size:
             relative_rows(vs, vs, U1, h, rows, ref, True, gradient, S0, S1, np.empty(n))
     U2 = scratch("loo_U2", (n, 3)) if gradient else scratch("loo_U2", (0, 3))
