@@ -135,6 +135,10 @@ def _block_loop(D):
         p = D // 2
         c = A[0, 0]
         nb = bstart.shape[0] - 1
+        # the window [l0, h0) of the current target; the targets are sorted, so both ends
+        # only move forward, also from one block of this chunk to its next
+        l0 = 0
+        h0 = 0
         for b in range(first, nb, stride):
             s = bstart[b]
             e = bstart[b + 1]
@@ -144,26 +148,6 @@ def _block_loop(D):
             clo = 0
             chi = 0
             touched = 0.0
-            # binary searches for the first window: the first j with r - sv[j] <= h (l0)
-            # and the first j with sv[j] - r > h (h0)
-            l0 = 0
-            h0 = ns
-            while l0 < h0:
-                mid = (l0 + h0) // 2
-                if r - sv[mid] > h:
-                    l0 = mid + 1
-                else:
-                    h0 = mid
-            lo = l0
-            h0 = ns
-            while l0 < h0:
-                mid = (l0 + h0) // 2
-                if sv[mid] - r <= h:
-                    l0 = mid + 1
-                else:
-                    h0 = mid
-            h0 = l0
-            l0 = lo
             for i in range(s, e):
                 t = tv[i]
                 while l0 < ns and t - sv[l0] > h:
