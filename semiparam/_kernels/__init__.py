@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from ._common import greedy_blocks, prepare, scatter, scratch
+from ._common import greedy_blocks, prepare, scatter_rows, scratch
 from .far import FAR, far_rows, relative_rows
 from .gaussian import BOX_WIDTH, PHI0, exact_sums, fast_sums
 from .loo import LOSSES, static_columns
@@ -267,7 +267,9 @@ def _sums(tv, sv, Ua, m, h, spec, loo, derivative, method, torder, relative=Fals
             logs[torder] = ls
     out0 = np.empty((nt, m))
     out1 = np.empty((nt, m)) if derivative else np.empty((0, m))
-    scatter(S0, S1, torder, derivative, out0, out1)
+    scatter_rows(S0, torder, out0, False)
+    if derivative:
+        scatter_rows(S1, torder, out1, False)
     if relative:
         return out0, (out1 if derivative else None), logs
     return out0, (out1 if derivative else None)

@@ -8,12 +8,11 @@ Every kernel in this package works on the index ``v`` sorted once per call:
   aborted once the number of moves exceeds a budget proportional to ``n``) finishes in
   almost linear time; when it gives up, NumPy's stable sort (timsort for floats)
   finishes the job, which is itself adaptive to runs.  It then copies the weight
-  columns into sorted order (:func:`gather`) and appends the row-wise
-  ``max_c |U[j, c]|`` column that every kernel uses to bound its own rounding error
-  (see the module docstrings of :mod:`.polynomial` and :mod:`.gaussian`).
-  :func:`scatter` puts the results back in input order.  Both write through the
-  permutation and read sequentially, which is the fast direction once ``n`` outgrows
-  the caches.  :func:`sort_index` is the sorting half on its own, for callers that
+  columns into sorted order and appends the row-wise ``max_c |U[j, c]|`` column that
+  every kernel uses to bound its own rounding error (see the module docstrings of
+  :mod:`.polynomial` and :mod:`.gaussian`).  :func:`scatter_rows` does this gather
+  and also puts the results back in input order: it writes through the permutation
+  and reads sequentially, which is the fast direction once ``n`` outgrows the caches.  :func:`sort_index` is the sorting half on its own, for callers that
   gather their columns themselves (:mod:`.loo`).
 * :func:`greedy_blocks` cuts the sorted index into consecutive blocks of width at most
   ``width`` (each block starts at a data value, so block-local coordinates are computed
@@ -27,41 +26,15 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from numba import njit
+
+from ._jit import jit
 
 __all__ = [
-    "sort_index", "prepare", "gather", "scatter", "greedy_blocks", "inverse", "permuted", "scratch",
+    "sort_index", "prepare", "scatter_rows", "greedy_blocks", "scratch",
 ]
 
 #: insertion moves allowed per element before the warm start gives up on insertion
 _INSERTION_BUDGET = 8
-
-
-@njit(cache=True)
-def _insertion_resort(keys, order, budget):
-    """Stable insertion sort of ``keys`` carrying ``order``.
-
-    Returns the number of moves, or -1 once it exceeds ``budget`` (the arrays are then
-    only partly sorted, but still a consistent permutation of each other).
-    """
-    n = keys.shape[0]
-    moves = 0
-    for i in range(1, n):
-        kv = keys[i]
-        if not keys[i - 1] > kv:
-            continue
-        ko = order[i]
-        j = i - 1
-        while j >= 0 and keys[j] > kv:
-            keys[j + 1] = keys[j]
-            order[j + 1] = order[j]
-            j -= 1
-            moves += 1
-        keys[j + 1] = kv
-        order[j + 1] = ko
-        if moves > budget:
-            return -1
-    return moves
 
 
 class _Workspace(threading.local):
@@ -97,24 +70,17 @@ def scratch(name, shape, dtype=np.float64):
     return _workspace.get(name, tuple(shape), np.dtype(dtype))
 
 
-@njit(cache=True)
-def inverse(order, inv):
-    """The inverse permutation, in place: ``inv[order[k]] = k``."""
-    for k in range(order.shape[0]):
-        inv[order[k]] = k
-
-
-@njit(cache=True)
-def permuted(v, inv, out):
-    """``out = v[order]`` written as ``out[inv[j]] = v[j]`` (sequential reads, scattered
-    writes, about twice as fast as a random gather once ``n`` outgrows the caches)."""
-    for j in range(v.shape[0]):
-        out[inv[j]] = v[j]
-
-
-@njit(cache=True)
+@jit
 def _sort_warm(v, order, inv, keys, check, budget):
     """Sort ``v`` starting from ``order`` (in place); ``inv`` and ``keys`` (n,) are outputs.
+
+    Steps: check that ``order`` is a permutation (with ``check``) while forming its
+    inverse ``inv[order[k]] = k``; gather ``keys = v[order]``, written as
+    ``keys[inv[j]] = v[j]`` (sequential reads, scattered writes: about twice as fast as
+    a random gather once ``n`` outgrows the caches); a stable insertion sort of ``keys``
+    carrying ``order``, which gives up once its moves exceed ``budget``; the inverse
+    again if anything moved.  One jitted function rather than four: each function costs
+    its own compile on a cold start.
 
     Returns 1 when ``check`` is on and ``order`` is not a permutation, -1 when the
     insertion pass gave up (``order``/``keys`` then hold a partly sorted but consistent
@@ -124,19 +90,32 @@ def _sort_warm(v, order, inv, keys, check, budget):
     if check:
         for j in range(n):
             inv[j] = -1
-        for k in range(n):
-            j = order[k]
-            if j < 0 or j >= n or inv[j] >= 0:
-                return 1
-            inv[j] = k
-    else:
-        inverse(order, inv)
-    permuted(v, inv, keys)
-    moves = _insertion_resort(keys, order, budget)
-    if moves < 0:
-        return -1
+    for k in range(n):
+        j = order[k]
+        if check and (j < 0 or j >= n or inv[j] >= 0):
+            return 1
+        inv[j] = k
+    for j in range(n):
+        keys[inv[j]] = v[j]
+    moves = 0
+    for i in range(1, n):
+        kv = keys[i]
+        if not keys[i - 1] > kv:
+            continue
+        ko = order[i]
+        j = i - 1
+        while j >= 0 and keys[j] > kv:
+            keys[j + 1] = keys[j]
+            order[j + 1] = order[j]
+            j -= 1
+            moves += 1
+        keys[j + 1] = kv
+        order[j + 1] = ko
+        if moves > budget:
+            return -1
     if moves > 0:
-        inverse(order, inv)
+        for k in range(n):
+            inv[order[k]] = k
     return 0
 
 
@@ -164,7 +143,7 @@ def sort_index(v, order=None, tag="", check=True):
         idx = np.argsort(keys, kind="stable")
         order = order[idx]
         keys[:] = keys[idx]
-        inverse(order, inv)
+        inv[order] = np.arange(n)
     return order, keys, inv
 
 
@@ -178,44 +157,35 @@ def prepare(v, U, order=None, tag="", check=True):
     order, keys, inv = sort_index(v, order, tag, check)
     n, m = U.shape
     Ua = scratch(tag + "Ua", (n, m + 1))
-    gather(U, inv, Ua)
+    scatter_rows(U, inv, Ua, True)
     return order, keys, Ua
 
 
-@njit(cache=True)
-def gather(U, inv, Ua):
-    """``Ua[inv[j], :m] = U[j]`` and ``Ua[inv[j], m] = max_c |U[j, c]|``.
+@jit
+def scatter_rows(src, perm, dst, bound):
+    """``dst[perm[i], :m] = src[i]`` (``m = src.shape[1]``) and, with ``bound``, also
+    ``dst[perm[i], m] = max_c |src[i, c]|``.
 
-    ``inv`` is the inverse of the sorting permutation, so row ``k`` of ``Ua`` belongs to
-    the ``k``-th smallest index value.  Sequential reads, scattered writes.
+    The one row permutation of the package: the gather into sorted order (``perm`` the
+    inverse of the sorting permutation, with the bound column) and the scatter of
+    results back to input order (``perm`` the sorting permutation itself).  Sequential
+    reads, scattered writes.
     """
-    n, m = U.shape
-    for j in range(n):
-        k = inv[j]
+    n, m = src.shape
+    for i in range(n):
+        k = perm[i]
         amax = 0.0
         for c in range(m):
-            u = U[j, c]
-            Ua[k, c] = u
-            au = abs(u)
-            if au > amax:
-                amax = au
-        Ua[k, m] = amax
+            u = src[i, c]
+            dst[k, c] = u
+            if bound:
+                au = abs(u)
+                if au > amax:
+                    amax = au
+        if bound:
+            dst[k, m] = amax
 
 
-@njit(cache=True)
-def scatter(S0s, S1s, order, deriv, S0, S1):
-    """Inverse of the gather for the outputs: ``S0[order[k]] = S0s[k]`` (and ``S1``)."""
-    n, m = S0s.shape
-    for k in range(n):
-        j = order[k]
-        for c in range(m):
-            S0[j, c] = S0s[k, c]
-        if deriv:
-            for c in range(m):
-                S1[j, c] = S1s[k, c]
-
-
-@njit(cache=True)
 def greedy_blocks(x, width):
     """Starts of consecutive blocks of the sorted ``x``, each spanning less than ``width``.
 
@@ -223,8 +193,14 @@ def greedy_blocks(x, width):
     A block begins at its first element ``x[s]`` and holds every later element with
     ``x[e] - x[s] < width`` (at least one element).
     """
+    starts = np.empty(x.shape[0] + 1, dtype=np.int64)
+    return starts[: _greedy_blocks(x, width, starts) + 1]
+
+
+@jit
+def _greedy_blocks(x, width, starts):
+    """:func:`greedy_blocks` into ``starts`` (n + 1,); returns the number of blocks."""
     n = x.shape[0]
-    starts = np.empty(n + 1, dtype=np.int64)
     nb = 0
     s = 0
     while s < n:
@@ -236,4 +212,4 @@ def greedy_blocks(x, width):
             e += 1
         s = e
     starts[nb] = n
-    return starts[: nb + 1].copy()
+    return nb

@@ -42,8 +42,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from ._jit import jit
 from .gaussian import PHI0
 
 __all__ = ["FAR", "far_rows", "relative_rows", "loo_memory_terms"]
@@ -55,7 +55,7 @@ FAR = 30.0
 _STOP = 1e-17
 
 
-@njit(cache=True)
+@jit
 def _neighbour_positions(a):
     """``prev[k]``: largest ``j <= k`` with ``a_j > 0`` (-1 if none); ``nxt[k]``: smallest
     ``j >= k`` with ``a_j > 0`` (``n`` if none)."""
@@ -75,7 +75,7 @@ def _neighbour_positions(a):
     return prev, nxt
 
 
-@njit(cache=True)
+@jit
 def far_rows(tv, sv, a, h, loo, far):
     """Targets whose nearest source with positive mass is more than ``far`` bandwidths away.
 
@@ -116,7 +116,7 @@ def far_rows(tv, sv, a, h, loo, far):
     return rows[:nfar].copy(), ref[:nfar].copy()
 
 
-@njit(cache=True)
+@jit
 def _start(t, sv, i, loo):
     """First source position to the right of target ``t`` (skipping ``i`` when ``loo``)."""
     if loo:
@@ -132,7 +132,7 @@ def _start(t, sv, i, loo):
     return lo
 
 
-@njit(cache=True)
+@jit
 def _factor(t, s, h, ur):
     """``(u, e^{-(|u| - ur)(|u| + ur)/2})`` for the target ``t`` and source ``s``."""
     u = (t - s) / h
@@ -140,7 +140,7 @@ def _factor(t, s, h, ur):
     return u, math.exp(-0.5 * (au - ur) * (au + ur))
 
 
-@njit(cache=True)
+@jit
 def relative_rows(tv, sv, Ua, h, rows, ref, loo, deriv, S0, S1, logscale):
     """Overwrite ``S0[i]`` (and ``S1[i]``) of the targets ``rows`` with the relative sums.
 
@@ -187,7 +187,7 @@ def relative_rows(tv, sv, Ua, h, rows, ref, loo, deriv, S0, S1, logscale):
                 j += step
 
 
-@njit(cache=True)
+@jit
 def loo_memory_terms(vs, U1, h, rows, ref, qs, gs, extra):
     """``extra[k] += K'_{kj} e^{u_r^2/2} q'_j (a_k - g_j w_k) / h`` for every far row ``j``.
 

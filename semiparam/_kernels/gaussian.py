@@ -59,7 +59,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from ._jit import jit
 
 __all__ = ["exact_sums", "fast_sums", "PHI0", "BOX_WIDTH"]
 
@@ -86,7 +88,7 @@ _TILE = 128
 _MAX_RANGE = 2 * int(math.ceil(_UNDERFLOW / BOX_WIDTH)) + 8
 
 
-@njit(cache=True)
+@jit
 def _direct_run(t, sv, Ua, h, j0, j1, deriv, m, acc):
     """``acc[:m] += sum_j K U_j``, ``acc[m:2m] += sum_j K' U_j``, ``acc[2m] += sum_j K a_j``
     over the sources ``j0 <= j < j1`` (``Ua`` has the a-column last)."""
@@ -102,7 +104,7 @@ def _direct_run(t, sv, Ua, h, j0, j1, deriv, m, acc):
                 acc[m + col] += kd * Ua[j, col]
 
 
-@njit(cache=True)
+@jit
 def _direct_target(i, t, sv, Ua, h, s0, s1, loo, deriv, m, acc):
     """Direct sums of sources [s0, s1) at target ``t`` (skipping ``j = i`` when ``loo``)."""
     for r in range(2 * m + 1):
@@ -114,7 +116,7 @@ def _direct_target(i, t, sv, Ua, h, s0, s1, loo, deriv, m, acc):
         _direct_run(t, sv, Ua, h, s0, s1, deriv, m, acc)
 
 
-@njit(cache=True)
+@jit
 def _exact_rows(tv, sv, Ua, h, loo, deriv, first, stride, S0, S1):
     """Direct sums for the targets ``first, first + stride, ...``."""
     nt = tv.shape[0]
@@ -122,14 +124,16 @@ def _exact_rows(tv, sv, Ua, h, loo, deriv, first, stride, S0, S1):
     m = S0.shape[1]
     acc = np.empty(2 * m + 1)
     for i in range(first, nt, stride):
-        _direct_target(i, tv[i], sv, Ua, h, 0, ns, loo, deriv, m, acc)
+        # int(0) is a typed, non-literal zero: a literal would compile _direct_target (and
+        # _direct_run) a second time
+        _direct_target(i, tv[i], sv, Ua, h, int(0), ns, loo, deriv, m, acc)
         for col in range(m):
             S0[i, col] = acc[col]
             if deriv:
                 S1[i, col] = acc[m + col]
 
 
-@njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _exact_parallel(tv, sv, U, h, loo, deriv, nchunks, S0, S1):
     for ch in prange(nchunks):
         _exact_rows(tv, sv, U, h, loo, deriv, ch, nchunks, S0, S1)
@@ -149,7 +153,7 @@ def exact_sums(tv, sv, U, h, loo, deriv, nchunks, S0, S1):
         _exact_parallel(tv, sv, U, h, loo, deriv, nchunks, S0, S1)
 
 
-@njit(cache=True)
+@jit
 def _n_terms(t, tol):
     """Smallest p with t^p / p! * e^{2t} <= tol (t = max |x y| >= 0), at most _MAX_TERMS."""
     if t <= 0.0:
@@ -163,7 +167,7 @@ def _n_terms(t, tol):
     return _MAX_TERMS
 
 
-@njit(cache=True)
+@jit
 def _direct_pair(tv, sv, Ua, h, loo, deriv, t0, t1, s0, s1, S0, S1, Am, acc):
     """Add the direct sums of sources [s0, s1) to targets [t0, t1) (``acc``: scratch)."""
     m = S0.shape[1]
@@ -176,7 +180,7 @@ def _direct_pair(tv, sv, Ua, h, loo, deriv, t0, t1, s0, s1, S0, S1, Am, acc):
                 S1[i, col] += acc[m + col]
 
 
-@njit(cache=True, fastmath={"reassoc", "contract"})
+@jit(fastmath={"reassoc", "contract"})
 def _pair_moments(ys, gs, UaT, deriv, d, s0, s1, nterm, M, PW):
     """Moments ``M[col, k] = sum_j Ua[j, col] e^{d y_j - y_j^2/2} y_j^k`` of sources [s0, s1).
 
@@ -205,7 +209,7 @@ def _pair_moments(ys, gs, UaT, deriv, d, s0, s1, nterm, M, PW):
                 M[col, k] += acc
 
 
-@njit(cache=True)
+@jit
 def _pair_evaluate(Ua, deriv, loo_self, d, nterm, M, X, a, b, i0, Q, acc):
     """Add one pair's expansion to the target tile ``X[a:b]`` (accumulators ``acc``).
 
@@ -254,7 +258,7 @@ def _pair_evaluate(Ua, deriv, loo_self, d, nterm, M, X, a, b, i0, Q, acc):
                     acc[mc + col, ii] -= e1 * Ua[i, col]
 
 
-@njit(cache=True)
+@jit
 def box_summaries(x, starts, Ua, h):
     """Per box: reference value, half width (in h), a-mass, max a; and mass prefix sums."""
     nb = starts.shape[0] - 1
@@ -285,12 +289,12 @@ def box_summaries(x, starts, Ua, h):
     return ref, last, hw, mass, amax, cum
 
 
-@njit(cache=True)
+@jit
 def _kern(u):
     return PHI0 * math.exp(-0.5 * u * u)
 
 
-@njit(cache=True)
+@jit
 def _source_coordinates(x, starts, h):
     """Box coordinate ``y = (x - ref)/h - hw`` of every source and ``e^{-y^2/2}``."""
     n = x.shape[0]
@@ -308,7 +312,7 @@ def _source_coordinates(x, starts, h):
     return ys, gs
 
 
-@njit(cache=True)
+@jit
 def _box_refs(x, starts, h):
     nb = starts.shape[0] - 1
     ref = np.empty(nb)
@@ -321,7 +325,7 @@ def _box_refs(x, starts, h):
     return ref, last, hw
 
 
-@njit(cache=True)
+@jit
 def _pivot(T, rT, sref, loo):
     """The last source box starting at or before ``rT`` (the own box when ``loo``)."""
     if loo:
@@ -337,7 +341,7 @@ def _pivot(T, rT, sref, loo):
     return lo_b
 
 
-@njit(cache=True)
+@jit
 def _mass_bound(T, piv, rT, lT, sref, slast, smass, samax, h, loo):
     """Lower bound of every target's kernel mass ``A_i`` in the target box ``T``."""
     LB = 0.0
@@ -350,18 +354,19 @@ def _mass_bound(T, piv, rT, lT, sref, slast, smass, samax, h, loo):
     return LB
 
 
-@njit(cache=True)
-def _mass_floor(tref, tlast, sref, slast, smass, samax, h, loo):
-    """The median box mass bound: the error scale of the boxes below it when ``guard`` is
-    off."""
+@jit
+def _mass_bounds(tref, tlast, sref, slast, smass, samax, h, loo):
+    """Every target box's mass bound (their median is the error scale of the boxes below
+    it when ``guard`` is off; taken by NumPy, as numba's median compiles a selection
+    algorithm of its own)."""
     bounds = np.empty(tref.shape[0])
     for T in range(tref.shape[0]):
         piv = _pivot(T, tref[T], sref, loo)
         bounds[T] = _mass_bound(T, piv, tref[T], tlast[T], sref, slast, smass, samax, h, loo)
-    return np.median(bounds)
+    return bounds
 
 
-@njit(cache=True)
+@jit
 def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
                 samax, scum, ys, gs, UaT, floor, first, stride, S0, S1, Am):
     """Process the target boxes ``first, first + stride, ...`` (see :func:`fast_sums`).
@@ -481,11 +486,13 @@ def _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast
                         if deriv:
                             S1[i, col] = 0.0
                     Am[i] = 0.0
-                    _direct_pair(tv, sv, Ua, h, True, deriv, i, i + 1, sb[L], sb[R + 1],
+                    # ``loo`` (True here), not the literal: a literal argument would compile
+                    # a second specialisation of _direct_pair
+                    _direct_pair(tv, sv, Ua, h, loo, deriv, i, i + 1, sb[L], sb[R + 1],
                                  S0, S1, Am, dacc)
 
 
-@njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, slast, shw, smass,
                    samax, scum, ys, gs, UaT, floor, nchunks, S0, S1, Am):
     for ch in prange(nchunks):
@@ -493,17 +500,14 @@ def _fast_parallel(tv, sv, Ua, h, loo, deriv, tb, sb, tref, tlast, thw, sref, sl
                     samax, scum, ys, gs, UaT, floor, ch, nchunks, S0, S1, Am)
 
 
-@njit(cache=True)
 def _fast_prep(tv, sv, Ua, h, tb, sb, deriv, S0, S1):
-    """Box summaries, source coordinates and zeroed outputs for :func:`_fast_boxes`."""
+    """Box summaries, source coordinates and zeroed outputs for :func:`_fast_boxes`
+    (plain Python over three jitted passes: one compiled function fewer)."""
     sref, slast, shw, smass, samax, scum = box_summaries(sv, sb, Ua, h)
     tref, tlast, thw = _box_refs(tv, tb, h)
-    m = S0.shape[1]
-    for i in range(tv.shape[0]):
-        for col in range(m):
-            S0[i, col] = 0.0
-            if deriv:
-                S1[i, col] = 0.0
+    S0[:] = 0.0
+    if deriv:
+        S1[:] = 0.0
     ys, gs = _source_coordinates(sv, sb, h)
     UaT = np.ascontiguousarray(Ua.T)
     return tref, tlast, thw, sref, slast, shw, smass, samax, scum, ys, gs, UaT
@@ -524,7 +528,8 @@ def fast_sums(tv, sv, Ua, h, loo, deriv, tb, sb, nchunks, S0, S1, guard=True):
     """
     prep = _fast_prep(tv, sv, Ua, h, tb, sb, deriv, S0, S1)
     tref, tlast, _, sref, slast, _, smass, samax = prep[:8]
-    floor = 0.0 if guard else _mass_floor(tref, tlast, sref, slast, smass, samax, h, loo)
+    floor = 0.0 if guard else float(np.median(_mass_bounds(tref, tlast, sref, slast, smass, samax,
+                                                           h, loo)))
     Am = np.zeros(tv.shape[0])
     if nchunks <= 1:
         _fast_boxes(tv, sv, Ua, h, loo, deriv, tb, sb, *prep, floor, 0, 1, S0, S1, Am)

@@ -53,9 +53,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from ._common import scratch, sort_index
+from ._jit import jit
 from .far import FAR, far_rows, loo_memory_terms, relative_rows
 from .gaussian import PHI0
 
@@ -86,7 +86,7 @@ def static_columns(z, w, c):
     return np.ascontiguousarray(np.column_stack([a, w, c / c.sum(), z, fb]))
 
 
-@njit(cache=True)
+@jit
 def _gather_static(Z, inv, U1, R):
     """``U1[k] = [a, w(, bound)]`` and ``R[k] = [c, z, fallback]`` for row ``j = inv^-1(k)``.
 
@@ -102,13 +102,14 @@ def _gather_static(Z, inv, U1, R):
         U1[k, 0] = a
         U1[k, 1] = w
         if bound:
-            U1[k, 2] = max(abs(a), w)
+            aa = abs(a)
+            U1[k, 2] = w if w > aa else aa  # max(|a|, w) (no generic max to compile)
         R[k, 0] = Z[j, 2]
         R[k, 1] = Z[j, 3]
         R[k, 2] = Z[j, 4]
 
 
-@njit(cache=True)
+@jit
 def _loss_terms(S0, S1, R, code, clip, deriv, U2, first, tiny):
     """Loss sum; with ``deriv`` also ``U2 = [q g, q (1 - g), bound]`` and the first
     gradient term.  A row with ``B <= tiny`` gets the fallback."""
@@ -122,7 +123,8 @@ def _loss_terms(S0, S1, R, code, clip, deriv, U2, first, tiny):
         z = R[k, 1]
         c = R[k, 0]
         if code == 0:
-            gc = min(max(g, clip), 1.0 - clip)
+            gc = clip if clip > g else g  # min(max(g, clip), 1 - clip)
+            gc = 1.0 - clip if 1.0 - clip < gc else gc
             one_m = 1.0 - gc
             if z == 1.0:  # one logarithm for the usual 0/1 outcome
                 total -= c * math.log(gc)
@@ -143,12 +145,14 @@ def _loss_terms(S0, S1, R, code, clip, deriv, U2, first, tiny):
             p1 = q - p0
             U2[k, 0] = p0
             U2[k, 1] = p1
-            U2[k, 2] = max(abs(p0), abs(p1))
+            a0 = abs(p0)
+            a1 = abs(p1)
+            U2[k, 2] = a1 if a1 > a0 else a0
             first[k] = q * (S1[k, 0] - g * S1[k, 1]) if ok else 0.0
     return total
 
 
-@njit(cache=True)
+@jit
 def _combine(first, T1, U1, order, h, gv):
     """``gv[order[k]] = (first_k + a_k T_k[q (1 - g)] - (w_k - a_k) T_k[q g]) / h``."""
     for k in range(first.shape[0]):
@@ -156,7 +160,7 @@ def _combine(first, T1, U1, order, h, gv):
         gv[order[k]] = (first[k] + a * T1[k, 1] - (U1[k, 1] - a) * T1[k, 0]) / h
 
 
-@njit(cache=True)
+@jit
 def _gaussian_pairs(v, Z, h, deriv, S0, S1, KD):
     """Pass 1 of the dense Gaussian path: every pair once (``K`` even, ``K'`` odd).
 
@@ -199,7 +203,7 @@ def _gaussian_pairs(v, Z, h, deriv, S0, S1, KD):
             S1[i, 1] += b1
 
 
-@njit(cache=True)
+@jit
 def _gaussian_memory_sums(KD, U2, T):
     """Pass 2 of the dense Gaussian path from the stored ``K'``: ``T = [T[q g], T[q (1-g)]]``."""
     n = U2.shape[0]
@@ -248,7 +252,7 @@ def _dense_gaussian(v, Z, h, code, clip, gradient):
         vs = np.ascontiguousarray(v[srt])
         U1s = np.ascontiguousarray(np.column_stack(
             [Z[srt, 0], Z[srt, 1], np.maximum(np.abs(Z[srt, 0]), Z[srt, 1])]))
-        rows, ref = far_rows(vs, vs, U1s[:, 2], h, True, FAR)
+        rows, ref = far_rows(vs, vs, np.ascontiguousarray(U1s[:, 2]), h, True, FAR)
         if rows.size:
             S0s = np.ascontiguousarray(S0[srt])
             S1s = np.ascontiguousarray(S1[srt]) if gradient else np.empty((0, 2))
@@ -323,7 +327,8 @@ def loo_loss(v, Z, h, spec, *, loss, clip=0.0, order=None, gradient=True, method
     S0, S1 = sorted_sums(vs, vs, U1, 2, h, spec, True, gradient, method)
     rows = None
     if spec.power == 0:
-        rows, ref = far_rows(vs, vs, U1[:, 2], h, True, FAR)
+        # a contiguous copy of the mass column: the layout every far_rows call shares
+        rows, ref = far_rows(vs, vs, np.ascontiguousarray(U1[:, 2]), h, True, FAR)
         if rows.size:
             relative_rows(vs, vs, U1, h, rows, ref, True, gradient, S0, S1, np.empty(n))
     U2 = scratch("loo_U2", (n, 3)) if gradient else scratch("loo_U2", (0, 3))

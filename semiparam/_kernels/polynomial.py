@@ -64,7 +64,9 @@ from __future__ import annotations
 from math import comb
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from ._jit import jit
 
 __all__ = ["POWERS", "NORMALISERS", "coefficient_tables", "poly_sums", "NDIRECT"]
 
@@ -108,198 +110,168 @@ def coefficient_tables(p):
     return A, B, a[0], thresh
 
 
-@njit(cache=True)
-def _direct(i, tv, sv, Ua, lo, hi, h, p, c, loo, deriv, S0, S1):
-    """Term-by-term window sum for target ``i``; returns its kernel mass ``A_i``."""
-    m = S0.shape[1]
-    ma = Ua.shape[1] - 1
-    for col in range(m):
-        S0[i, col] = 0.0
-        if deriv:
-            S1[i, col] = 0.0
-    mass = 0.0
-    t = tv[i]
-    for j in range(lo, hi):
-        if loo and j == i:
-            continue
-        u = (t - sv[j]) / h
-        w = 1.0 - u * u
-        wp = 1.0
-        for _ in range(p - 1):
-            wp *= w
-        kv = c * wp * w
-        mass += kv * Ua[j, ma]
-        for col in range(m):
-            S0[i, col] += kv * Ua[j, col]
-        if deriv:
-            kd = -2.0 * p * c * u * wp
-            for col in range(m):
-                S1[i, col] += kd * Ua[j, col]
-    return mass
+def _block_loop(D):
+    """The block loop of :func:`poly_sums` for the polynomial degree ``D`` (a constant).
 
-
-@njit(cache=True)
-def _first_window(t, sv, h):
-    """Binary searches: first j with ``t - sv[j] <= h`` and first j with ``sv[j] - t > h``."""
-    ns = sv.shape[0]
-    a = 0
-    b = ns
-    while a < b:
-        mid = (a + b) // 2
-        if t - sv[mid] > h:
-            a = mid + 1
-        else:
-            b = mid
-    lo = a
-    b = ns
-    while a < b:
-        mid = (a + b) // 2
-        if sv[mid] - t <= h:
-            a = mid + 1
-        else:
-            b = mid
-    return lo, a
-
-
-@njit(inline="always")
-def _moments_update(M, yp, sv, Ua, j0, j1, r, h, hw, D, sign):
-    """``M[col, l] += sign * sum_{j0 <= j < j1} y_j^l Ua[j, col]``; returns the a-mass."""
-    mc = Ua.shape[1]
-    touched = 0.0
-    for j in range(j0, j1):
-        y = (sv[j] - r) / h - hw
-        yp[0] = sign
-        for l in range(1, D + 1):
-            yp[l] = yp[l - 1] * y
-        for col in range(mc):
-            u = Ua[j, col]
-            for l in range(D + 1):
-                M[col, l] += yp[l] * u
-        touched += Ua[j, mc - 1]
-    return touched
-
-
-@njit(inline="always")
-def _blocks_impl(tv, sv, Ua, h, D, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride,
-                 S0, S1):
-    """Process the blocks ``first, first + stride, ...`` (see :func:`poly_sums`).
-
-    ``D`` (the polynomial degree) is a compile-time constant in the callers, so the
-    short loops over powers unroll.
+    ``D`` is a closure constant, so the short loops over powers unroll, and each
+    kernel compiles (and caches: numba keys closures by their cell values) only its own
+    specialisation when first used.
     """
-    ns = sv.shape[0]
-    m = S0.shape[1]
-    mc = Ua.shape[1]
-    ma = mc - 1
-    p = D // 2
-    c = A[0, 0]
-    nb = bstart.shape[0] - 1
-    M = np.empty((mc, D + 1))
-    yp = np.empty(D + 1)
-    xp = np.empty(D + 1)
-    co = np.empty(D + 1)
-    for b in range(first, nb, stride):
-        s = bstart[b]
-        e = bstart[b + 1]
-        r = tv[s]
-        hw = 0.5 * (tv[e - 1] - r) / h
-        have = False
-        clo = 0
-        chi = 0
-        touched = 0.0
-        l0, h0 = _first_window(r, sv, h)
-        for i in range(s, e):
-            t = tv[i]
-            while l0 < ns and t - sv[l0] > h:
-                l0 += 1
-            if h0 < l0:
-                h0 = l0
-            while h0 < ns and sv[h0] - t <= h:
-                h0 += 1
-            cnt = h0 - l0
-            if loo:
-                cnt -= 1
-            if cnt <= NDIRECT:
-                _direct(i, tv, sv, Ua, l0, h0, h, p, c, loo, deriv, S0, S1)
-                continue
-            # slide the block-local running moments to the window [l0, h0)
-            if not have:
-                for col in range(mc):
-                    for l in range(D + 1):
-                        M[col, l] = 0.0
-                clo = l0
-                chi = l0
-                have = True
-            if h0 > chi:
-                touched += _moments_update(M, yp, sv, Ua, chi, h0, r, h, hw, D, 1.0)
-                chi = h0
-            if l0 > clo:
-                touched += _moments_update(M, yp, sv, Ua, clo, l0, r, h, hw, D, -1.0)
-                clo = l0
-            # evaluate the expansion at x
-            x = (t - r) / h - hw
-            xp[0] = 1.0
-            for k in range(1, D + 1):
-                xp[k] = xp[k - 1] * x
-            for l in range(D + 1):
-                acc = 0.0
-                for k in range(l, D + 1):
-                    acc += A[k, l] * xp[k - l]
-                co[l] = acc
-            mass = 0.0
-            for l in range(D + 1):
-                mass += co[l] * M[ma, l]
-            for col in range(m):
-                acc = 0.0
-                for l in range(D + 1):
-                    acc += co[l] * M[col, l]
+
+    @jit
+    def blocks(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1,
+               M, yp, xp, co):
+        """Process the blocks ``first, first + stride, ...`` (see :func:`poly_sums`).
+
+        ``M`` (mc, D + 1), ``yp``, ``xp``, ``co`` (D + 1,) are scratch, allocated by the
+        caller.  Everything a target needs (the window search, the expansion and the
+        direct sum) is in this one function: no array is allocated and no other jitted
+        function is called, so a cold start compiles one function per kernel.
+        """
+        ns = sv.shape[0]
+        m = S0.shape[1]
+        mc = Ua.shape[1]
+        ma = mc - 1
+        p = D // 2
+        c = A[0, 0]
+        nb = bstart.shape[0] - 1
+        # the window [l0, h0) of the current target; the targets are sorted, so both ends
+        # only move forward, also from one block of this chunk to its next
+        l0 = 0
+        h0 = 0
+        for b in range(first, nb, stride):
+            s = bstart[b]
+            e = bstart[b + 1]
+            r = tv[s]
+            hw = 0.5 * (tv[e - 1] - r) / h
+            have = False
+            clo = 0
+            chi = 0
+            touched = 0.0
+            for i in range(s, e):
+                t = tv[i]
+                while l0 < ns and t - sv[l0] > h:
+                    l0 += 1
+                if h0 < l0:
+                    h0 = l0
+                while h0 < ns and sv[h0] - t <= h:
+                    h0 += 1
+                cnt = h0 - l0
                 if loo:
-                    acc -= k0 * Ua[i, col]
-                S0[i, col] = acc
-            if loo:
-                mass -= k0 * Ua[i, ma]
-            if deriv:
-                for l in range(D):
-                    acc = 0.0
-                    for k in range(l, D):
-                        acc += B[k, l] * xp[k - l]
-                    co[l] = acc
-                for col in range(m):
-                    acc = 0.0
-                    for l in range(D):
-                        acc += co[l] * M[col, l]
-                    S1[i, col] = acc
-                # K'(0) = 0: nothing to remove for leave-one-out
-            if guard and mass < thresh * touched:
-                _direct(i, tv, sv, Ua, l0, h0, h, p, c, loo, deriv, S0, S1)
+                    cnt -= 1
+                direct = cnt <= NDIRECT
+                if not direct:
+                    # slide the block-local running moments to the window [l0, h0)
+                    if not have:
+                        for col in range(mc):
+                            for l in range(D + 1):
+                                M[col, l] = 0.0
+                        clo = l0
+                        chi = l0
+                        have = True
+                    # sources entering ([chi, h0), added) then leaving ([clo, l0), subtracted)
+                    for part in range(2):
+                        if part == 0:
+                            j0, j1, sign = chi, h0, 1.0
+                            chi = h0 if h0 > chi else chi
+                        else:
+                            j0, j1, sign = clo, l0, -1.0
+                            clo = l0 if l0 > clo else clo
+                        part_mass = 0.0
+                        for j in range(j0, j1):
+                            y = (sv[j] - r) / h - hw
+                            yp[0] = sign
+                            for l in range(1, D + 1):
+                                yp[l] = yp[l - 1] * y
+                            for col in range(mc):
+                                u = Ua[j, col]
+                                for l in range(D + 1):
+                                    M[col, l] += yp[l] * u
+                            part_mass += Ua[j, ma]
+                        touched += part_mass
+                    # evaluate the expansion at x
+                    x = (t - r) / h - hw
+                    xp[0] = 1.0
+                    for k in range(1, D + 1):
+                        xp[k] = xp[k - 1] * x
+                    for l in range(D + 1):
+                        acc = 0.0
+                        for k in range(l, D + 1):
+                            acc += A[k, l] * xp[k - l]
+                        co[l] = acc
+                    mass = 0.0
+                    for l in range(D + 1):
+                        mass += co[l] * M[ma, l]
+                    for col in range(m):
+                        acc = 0.0
+                        for l in range(D + 1):
+                            acc += co[l] * M[col, l]
+                        if loo:
+                            acc -= k0 * Ua[i, col]
+                        S0[i, col] = acc
+                    if loo:
+                        mass -= k0 * Ua[i, ma]
+                    if deriv:
+                        for l in range(D):
+                            acc = 0.0
+                            for k in range(l, D):
+                                acc += B[k, l] * xp[k - l]
+                            co[l] = acc
+                        for col in range(m):
+                            acc = 0.0
+                            for l in range(D):
+                                acc += co[l] * M[col, l]
+                            S1[i, col] = acc
+                        # K'(0) = 0: nothing to remove for leave-one-out
+                    direct = guard and mass < thresh * touched
+                if direct:
+                    # term by term: small windows, and targets the guard recomputes
+                    for col in range(m):
+                        S0[i, col] = 0.0
+                        if deriv:
+                            S1[i, col] = 0.0
+                    for j in range(l0, h0):
+                        if loo and j == i:
+                            continue
+                        u = (t - sv[j]) / h
+                        w = 1.0 - u * u
+                        wp = 1.0
+                        for _ in range(p - 1):
+                            wp *= w
+                        kv = c * wp * w
+                        for col in range(m):
+                            S0[i, col] += kv * Ua[j, col]
+                        if deriv:
+                            kd = -2.0 * p * c * u * wp
+                            for col in range(m):
+                                S1[i, col] += kd * Ua[j, col]
+
+    return blocks
 
 
-@njit(cache=True)
-def _blocks_p1(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1):
-    _blocks_impl(tv, sv, Ua, h, 2, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1)
+_blocks_p1 = _block_loop(2)
+_blocks_p2 = _block_loop(4)
+_blocks_p3 = _block_loop(6)
 
 
-@njit(cache=True)
-def _blocks_p2(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1):
-    _blocks_impl(tv, sv, Ua, h, 4, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1)
-
-
-@njit(cache=True)
-def _blocks_p3(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1):
-    _blocks_impl(tv, sv, Ua, h, 6, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1)
-
-
-@njit(cache=True)
+@jit
 def _blocks(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1):
+    M = np.empty((Ua.shape[1], 2 * p + 1))
+    yp = np.empty(2 * p + 1)
+    xp = np.empty(2 * p + 1)
+    co = np.empty(2 * p + 1)
     if p == 1:
-        _blocks_p1(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1)
+        _blocks_p1(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1,
+                   M, yp, xp, co)
     elif p == 2:
-        _blocks_p2(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1)
+        _blocks_p2(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1,
+                   M, yp, xp, co)
     else:
-        _blocks_p3(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1)
+        _blocks_p3(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, first, stride, S0, S1,
+                   M, yp, xp, co)
 
 
-@njit(cache=True, parallel=True)
+@jit(parallel=True)
 def _poly_parallel(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, guard, bstart, nchunks, S0, S1):
     for ch in prange(nchunks):
         _blocks(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, guard, bstart, ch, nchunks, S0, S1)
@@ -331,6 +303,8 @@ def poly_sums(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, guard, bstart, nch
     if nchunks <= 1:
         # dispatch here rather than in ``_blocks`` so that only the kernel in use compiles
         serial = _blocks_p1 if p == 1 else (_blocks_p2 if p == 2 else _blocks_p3)
-        serial(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, 0, 1, S0, S1)
+        D = 2 * p
+        serial(tv, sv, Ua, h, A, B, k0, thresh, loo, deriv, guard, bstart, 0, 1, S0, S1,
+               np.empty((Ua.shape[1], D + 1)), np.empty(D + 1), np.empty(D + 1), np.empty(D + 1))
     else:
         _poly_parallel(tv, sv, Ua, h, p, A, B, k0, thresh, loo, deriv, guard, bstart, nchunks, S0, S1)
