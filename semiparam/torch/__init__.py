@@ -41,8 +41,9 @@ so).  ``pair_margins(log_probs, a0, a1, ref_logprobs)`` computes margins for cus
 
 from .links import IsotonicLinkState, KernelLinkState
 from .losses import dpo_loss, ospo_loss, pspo_loss, rspo_loss
-from .policy import ModuleFeatures, module_log_probs, module_policy, pair_margins
-from .trainer import LEARNERS, NeuralFit, fit
+from .policy import (LogProbEnsemble, ModuleFeatures, module_log_probs, module_policy,
+                     pair_margins)
+from .trainer import LEARNERS, NeuralFit, fit, reset_parameters
 
 __all__ = [
     "dpo_loss",
@@ -58,6 +59,8 @@ __all__ = [
     "module_policy",
     "module_log_probs",
     "ModuleFeatures",
+    "LogProbEnsemble",
+    "reset_parameters",
 ]
 
 # --- language models (issue 10; semiparam/torch/{logps,features,lm,trl}.py) -------------
