@@ -55,13 +55,17 @@ BETA_GRID = (0.2, 0.3, 0.5, 0.8, 1, 1.5, 2, 3, 5, 8, 10, 15, 20, 30, 50, 80, 100
              300, 500, 800, 1000)
 METHODS = ("dpo", "pspo", "ospo", "rspo", "oracle")
 COLUMNS = ("seed", "n", "s", "tau", "method", "kappa", "reward_grid", "reward_exact",
-           "kl_exact", "fit_seconds")
+           "kl_exact", "fit_seconds", "reward_grid_native")
 
-#: our training choices, shared by every learner (docs/torch.md, ablation): a 20% held-out
-#: split for early stopping (patience 10), then a refit on all pairs for the kept epochs;
-#: lr 1e-3 and weight decay 1e-2 (Adam's L2)
-_OURS = dict(epochs=100, lr=1e-3, weight_decay=1e-2, validation_fraction=0.2, patience=10,
-             refit=True)
+#: round-1 training choices, shared by every learner (docs/torch.md, section 5): a 20%
+#: held-out split for early stopping (patience 10), then a refit on all pairs for the kept
+#: epochs; lr 1e-3 and weight decay 1e-2 (Adam's L2)
+_SINGLE = dict(epochs=100, lr=1e-3, weight_decay=1e-2, validation_fraction=0.2, patience=10,
+               refit=True)
+#: the final choices (docs/torch.md, section 6): a cross-validated ensemble of 5 networks
+#: (each early-stopped with patience 5 on its own fifth of the pairs, members 1-4 freshly
+#: initialised), averaged on the log scale
+_OURS = dict(epochs=100, lr=1e-3, weight_decay=1e-2, folds=5, patience=5)
 
 #: fit() arguments per preset and learner
 PRESETS = {
@@ -73,6 +77,12 @@ PRESETS = {
         "ospo": dict(epochs=102, warm_start_epochs=2, orthogonal=False,
                      link=("kernel", dict(spread="sd", clip=1e-6))),
     },
+    "single": {
+        "dpo": dict(_SINGLE),
+        "rspo": dict(_SINGLE),
+        "pspo": dict(_SINGLE, warm_start_epochs="auto"),
+        "ospo": dict(_SINGLE, warm_start_epochs="auto"),
+    },
     "ours": {
         "dpo": dict(_OURS),
         "rspo": dict(_OURS),
@@ -80,6 +90,10 @@ PRESETS = {
         "ospo": dict(_OURS, warm_start_epochs="auto"),
     },
 }
+#: the scale each preset delivers its policy at (``--scale``): "native" (the network's own
+#: softmax at beta = 1) or "budget" (rescaled so that beta = 1 has average KL kappa on the
+#: training contexts: ``SoftmaxPolicy.at_budget``)
+SCALES = {"reference": "native", "single": "native", "ours": "budget"}
 
 
 def parse_seeds(text):
@@ -105,7 +119,8 @@ def mlp(d, k, hidden=(32, 32)):
 
 
 def simulate(seed, n, s, tau, *, d=20, k=10, nu=10.0, m=2000):
-    """Teacher, table, held-out contexts, true rewards there and the student's start."""
+    """Teacher, table, held-out contexts, true rewards there, the student's start and the
+    labels of the pairs with ``y0 == y1`` (dropped from the table)."""
     import torch
 
     from semiparam.policy import PreferenceTable
@@ -131,7 +146,8 @@ def simulate(seed, n, s, tau, *, d=20, k=10, nu=10.0, m=2000):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the ties y0 == y1 are dropped with a DataWarning
         table = PreferenceTable(contexts=x, action0=y0, action1=y1, label=z, n_actions=k)
-    return teacher, table, x_eval.astype(np.float64), r_eval, student.state_dict()
+    return (teacher, table, x_eval.astype(np.float64), r_eval, student.state_dict(),
+            z[y0 == y1])
 
 
 def grid_reward(policy, X, R, kappas):
@@ -155,22 +171,37 @@ def grid_reward(policy, X, R, kappas):
     return out
 
 
-def _fit_args(preset, learner, overrides):
+def _fit_args(preset, learner, overrides, ties=None):
     from semiparam.torch import IsotonicLinkState, KernelLinkState
 
     args = dict(PRESETS[preset][learner])
     args.update(overrides.get(learner, {}))
+    if args.get("tie_labels") is True:  # keep the y0 == y1 pairs in the link's memory
+        args["tie_labels"] = ties
     if "link" in args and isinstance(args["link"], tuple):
         kind, kw = args["link"]
         args["link"] = IsotonicLinkState(**kw) if kind == "iso" else KernelLinkState(**kw)
     return args
 
 
-def run_one(seed, n, s, tau, kappas, methods, preset, overrides, device="cpu"):
+def at_scale(policy, X, kappa, scale):
+    """The policy delivered at its native scale, or rescaled so that beta = 1 is the
+    tilt at average KL ``kappa`` over the contexts ``X`` (the training contexts)."""
+    from semiparam.policy import SoftmaxPolicy
+
+    if scale == "native":
+        return policy
+    beta = policy.at_budget(kappa, X).beta
+    return SoftmaxPolicy(np.asarray(policy.coef) / beta, features=policy.features,
+                         reference=policy.reference)
+
+
+def run_one(seed, n, s, tau, kappas, methods, preset, overrides, device="cpu", scale=None):
     from semiparam.policy import reward_at_budget
     from semiparam.torch import fit, module_policy
 
-    teacher, table, X, R, start = simulate(seed, n, s, tau)
+    scale = SCALES[preset] if scale is None else scale
+    teacher, table, X, R, start, ties = simulate(seed, n, s, tau)
     rows = []
     for method in methods:
         if method == "oracle":
@@ -181,16 +212,21 @@ def run_one(seed, n, s, tau, kappas, methods, preset, overrides, device="cpu"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res = fit(student, table, method, seed=seed, device=device,
-                          **_fit_args(preset, method, overrides))
+                          **_fit_args(preset, method, overrides, ties))
             policy, seconds = res.policy_, res.fit_seconds_
-        grid = grid_reward(policy, X, R, kappas)
-        for kappa, rg in zip(kappas, grid):
+        native = grid_reward(policy, X, R, kappas)
+        for kappa, rg_native in zip(kappas, native):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 ev = reward_at_budget(policy, X, R, kappa)
+                if method != "oracle" and scale == "budget":
+                    rg = grid_reward(at_scale(policy, table.contexts, kappa, scale), X, R,
+                                     [kappa])[0]
+                else:
+                    rg = rg_native
             rows.append(dict(seed=seed, n=n, s=s, tau=tau, method=method, kappa=kappa,
                              reward_grid=rg, reward_exact=ev.reward, kl_exact=ev.divergence,
-                             fit_seconds=seconds))
+                             fit_seconds=seconds, reward_grid_native=rg_native))
     return rows
 
 
@@ -201,7 +237,7 @@ def timing(seeds, n, s, tau, presets, methods):
 
     cpu = {(p, m): [] for p in presets for m in methods}
     for seed in seeds:
-        _, table, X, _, start = simulate(seed, n, s, tau)
+        _, table, X, _, start, ties = simulate(seed, n, s, tau)
         for method in methods:
             for preset in presets:
                 student = mlp(X.shape[1], table.n_actions)
@@ -209,7 +245,8 @@ def timing(seeds, n, s, tau, presets, methods):
                 c0 = time.process_time()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    fit(student, table, method, seed=seed, **_fit_args(preset, method, {}))
+                    fit(student, table, method, seed=seed,
+                        **_fit_args(preset, method, {}, ties))
                 cpu[preset, method].append(time.process_time() - c0)
     print(f"\nper-fit CPU seconds (process time, one thread), s = {s}, seeds "
           f"{seeds[0]}-{seeds[-1]}: median (mean)")
@@ -224,7 +261,8 @@ def summarize(rows, out=sys.stdout):
     import pandas as pd
 
     df = pd.DataFrame(rows)
-    for col in ("reward_grid", "reward_exact"):
+    cols = [c for c in ("reward_grid", "reward_grid_native", "reward_exact") if c in df]
+    for col in cols:
         print(f"\nmean {col} over {df.seed.nunique()} seeds (paired z against dpo)", file=out)
         for (s, kappa), g in df.groupby(["s", "kappa"]):
             piv = g.pivot_table(index="seed", columns="method", values=col)
@@ -254,6 +292,9 @@ def main(argv=None):
     ap.add_argument("--preset", default="ours", choices=sorted(PRESETS))
     ap.add_argument("--set", action="append", default=[], metavar="LEARNER.KEY=VALUE",
                     help="override a fit() argument, e.g. ospo.weight_decay=1e-3")
+    ap.add_argument("--scale", default=None, choices=("native", "budget"),
+                    help="scale of the delivered policy for reward_grid (default: the "
+                         "preset's; the oracle is always native)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None)
@@ -290,7 +331,7 @@ def main(argv=None):
     for s in s_values:
         for seed in seeds:
             new = run_one(seed, n, s, args.tau, kappas, methods, args.preset, overrides,
-                          args.device)
+                          args.device, args.scale)
             rows.extend(new)
             if args.out:
                 with open(args.out, "a", newline="") as f:

@@ -39,7 +39,7 @@ of :mod:`semiparam.policy` apply unchanged (``module_policy(module, k)`` wraps a
 so).  ``pair_margins(log_probs, a0, a1, ref_logprobs)`` computes margins for custom loops.
 """
 
-from .links import IsotonicLinkState, KernelLinkState
+from .links import IsotonicLinkState, KernelLinkState, torch_threads_kept
 from .losses import dpo_loss, ospo_loss, pspo_loss, rspo_loss
 from .policy import (LogProbEnsemble, ModuleFeatures, module_log_probs, module_policy,
                      pair_margins)
@@ -52,6 +52,7 @@ __all__ = [
     "ospo_loss",
     "IsotonicLinkState",
     "KernelLinkState",
+    "torch_threads_kept",
     "fit",
     "NeuralFit",
     "LEARNERS",

@@ -109,12 +109,15 @@ class LogProbEnsemble(torch.nn.Module):
 
     def forward(self, x):
         total = 0.0
+        ref = None
         for sign, member in zip(self.signs, self.members):
             logp = torch.log_softmax(member(x), dim=-1)
-            if sign < 0 and self.reference is not None:
-                logp = logp - self.reference.to(logp)
+            if self.reference is not None:
+                ref = self.reference.to(logp)
+                logp = logp - ref
             total = total + sign * logp
-        return total / len(self.members)
+        mean = total / len(self.members)
+        return mean if ref is None else mean + ref
 
 
 class ModuleFeatures(FeatureMap):

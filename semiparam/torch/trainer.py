@@ -42,7 +42,7 @@ import torch
 
 from ..exceptions import ConvergenceWarning
 from ..policy import PreferenceTable, SoftmaxPolicy
-from .links import IsotonicLinkState, KernelLinkState
+from .links import IsotonicLinkState, KernelLinkState, torch_threads_kept
 from .losses import dpo_loss, ospo_loss, pspo_loss, rspo_loss
 from .policy import LogProbEnsemble, module_policy, pair_margins
 
@@ -460,7 +460,8 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         t_all = _all_margins(module, data, train_rows)
         if ties is not None:
             t_all = torch.cat([t_all, torch.zeros(ties.shape[0], dtype=dtype, device=device)])
-        link.refresh(t_all, zt_link, wt_link)
+        with torch_threads_kept():  # numba's OpenMP layer resets torch's thread count
+            link.refresh(t_all, zt_link, wt_link)
 
     def batch_loss(pos, phase):
         rows = train_rows[pos]
