@@ -26,10 +26,18 @@ Presets (``--preset``):
                decay, no held-out split; PSPO 3 DPO epochs + 8 link epochs; OSPO 2 DPO
                epochs + 100, leave-one-out Gaussian link ``h = sd(t) n^(-1/5)``, no
                orthogonal correction.
-``ours``       the choices measured to help every learner (docs/torch.md): Adam with lr
-               1e-3 and weight decay 1e-2, early stopping on a 20% held-out split
-               (patience 10), then a refit on all pairs for the kept epochs; PSPO and
-               OSPO start from DPO run to its early stop (``warm_start_epochs="auto"``).
+``single``     round-1 choices (docs/torch.md, section 5): Adam with lr 1e-3 and weight
+               decay 1e-2, early stopping on a 20% held-out split (patience 10), then a
+               refit on all pairs for the kept epochs; PSPO and OSPO start from DPO run
+               to its early stop (``warm_start_epochs="auto"``).
+``ours``       the final choices (docs/torch.md, section 6): the same optimiser, as a
+               5-fold cross-validated ensemble (``folds=5, patience=5``: member ``j``
+               early-stopped on fold ``j``, members 1-4 freshly initialised, log-probabilities
+               averaged); PSPO and OSPO members start from DPO run to its early stop.  The
+               policy is delivered at the budget (``--scale budget``): rescaled so that its
+               own softmax (beta = 1) has average KL ``kappa`` over the *training* contexts
+               (:meth:`SoftmaxPolicy.at_budget`), then scored by the grid like any other.
+               ``reward_grid_native`` is the grid score at the network's own scale.
 
 Usage::
 
@@ -94,6 +102,75 @@ PRESETS = {
 #: softmax at beta = 1) or "budget" (rescaled so that beta = 1 has average KL kappa on the
 #: training contexts: ``SoftmaxPolicy.at_budget``)
 SCALES = {"reference": "native", "single": "native", "ours": "budget"}
+
+
+_F5 = dict(folds=5, validation_fraction=0, refit=False)
+#: ablations of docs/torch.md, section 6 (``--ablation NAME``): (row name, learner,
+#: preset, fit() overrides); every row is scored against the first, paired over seeds
+ABLATIONS = {
+    "ensemble": [
+        ("DPO single", "dpo", "single", {}),
+        ("weight_decay=3e-2", "dpo", "single", dict(weight_decay=3e-2)),
+        ("weight_decay=1e-1", "dpo", "single", dict(weight_decay=1e-1)),
+        ("batch_size=64", "dpo", "single", dict(batch_size=64)),
+        ("lr=3e-4, patience=20", "dpo", "single", dict(lr=3e-4, patience=20)),
+        ("folds=3, copy", "dpo", "single", dict(_F5, folds=3, member_init="copy")),
+        ("folds=5, copy", "dpo", "single", dict(_F5, member_init="copy")),
+        ("folds=5, copy, patience=5", "dpo", "single",
+         dict(_F5, member_init="copy", patience=5)),
+        ("folds=5, reset, patience=5 (ours)", "dpo", "ours", {}),
+        ("OSPO single", "ospo", "single", {}),
+        ("OSPO ours", "ospo", "ours", {}),
+        ("PSPO ours", "pspo", "ours", {}),
+        ("RSPO ours", "rspo", "ours", {}),
+    ],
+    "link": [
+        ("OSPO ours", "ospo", "ours", {}),
+        ("orthogonal=False, spread='sd'", "ospo", "ours",
+         dict(orthogonal=False, link=("kernel", dict(spread="sd")))),
+        ("bandwidth_factor=2", "ospo", "ours", dict(link=("kernel", dict(bandwidth_factor=2.0)))),
+        ("bandwidth_factor=0.5", "ospo", "ours",
+         dict(link=("kernel", dict(bandwidth_factor=0.5)))),
+        ("tie_labels kept", "ospo", "ours", dict(tie_labels=True)),
+    ],
+}
+
+
+def ablation(name, seeds, n, s_values, tau, kappa, out=sys.stdout):
+    """Mean reward_grid (native and at the budget) and reward_exact of each row; the
+    paired difference of reward_grid against the first row, with its z."""
+    from semiparam.policy import reward_at_budget
+    from semiparam.torch import fit
+
+    rows = ABLATIONS[name]
+    res = {}
+    for s in s_values:
+        for seed in seeds:
+            _, table, X, R, start, ties = simulate(seed, n, s, tau)
+            for label, learner, preset, over in rows:
+                student = mlp(X.shape[1], table.n_actions)
+                student.load_state_dict(start)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    pol = fit(student, table, learner, seed=seed,
+                              **_fit_args(preset, learner, {learner: over}, ties)).policy_
+                    res.setdefault((s, label), []).append((
+                        grid_reward(pol, X, R, [kappa])[0],
+                        grid_reward(at_scale(pol, table.contexts, kappa, "budget"), X, R,
+                                    [kappa])[0],
+                        reward_at_budget(pol, X, R, kappa).reward))
+            print(f"s={s} seed={seed} done", file=sys.stderr, flush=True)
+    for s in s_values:
+        print(f"\nablation {name!r}, s = {s}, seeds {seeds[0]}-{seeds[-1]}, kappa = {kappa}:"
+              f" grid (native) | grid (budget) | exact | grid native minus row 1 (z)", file=out)
+        base = np.array(res[s, rows[0][0]])
+        for label, *_ in rows:
+            a = np.array(res[s, label])
+            d = a[:, 0] - base[:, 0]
+            sd = d.std(ddof=1) if len(d) > 1 else 0.0
+            z = d.mean() / (sd / np.sqrt(len(d))) if sd > 0 else 0.0
+            print(f"| {label} | {a[:, 0].mean():.4f} | {a[:, 1].mean():.4f} | "
+                  f"{a[:, 2].mean():.4f} | {d.mean():+.4f} ({z:+.1f}) |", file=out)
 
 
 def parse_seeds(text):
@@ -299,6 +376,8 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None)
     ap.add_argument("--quick", action="store_true", help="2 seeds, s = 1.5, n = 400")
+    ap.add_argument("--ablation", default=None, choices=sorted(ABLATIONS),
+                    help="run one ablation table (first kappa) instead of the study")
     ap.add_argument("--timing", action="store_true",
                     help="only time the fits of every preset, interleaved (CPU seconds)")
     args = ap.parse_args(argv)
@@ -318,6 +397,9 @@ def main(argv=None):
         key, value = item.split("=", 1)
         learner, name = key.split(".", 1)
         overrides.setdefault(learner, {})[name] = eval(value, {"__builtins__": {}}, {"dict": dict})
+    if args.ablation:
+        ablation(args.ablation, seeds, n, s_values, args.tau, kappas[0])
+        return
     if args.timing:
         learners = [m for m in methods if m != "oracle"]
         run_one(10_000, 200, 0.0, args.tau, kappas[:1], learners, "ours", {}, args.device)
