@@ -18,9 +18,16 @@ log-loss for DPO, the ranking loss for RSPO, the log-loss under the current link
 (refreshed on the training split only) for PSPO and OSPO -- and training stops after
 ``patience`` epochs without improvement, restoring the best epoch's weights;
 ``refit=True`` then retrains from the initial weights on all pairs for the epochs kept.
-``warm_start_epochs="auto"`` runs the DPO warm-up itself to its early stop first.  In the
-reference synthetic study (docs/torch.md) early stopping is what helps every learner;
-the link phase then adds little.
+``warm_start_epochs="auto"`` runs the DPO warm-up itself to its early stop first.
+
+``folds=K`` trains a cross-validated ensemble instead: the pairs are split into ``K``
+folds; member ``j`` trains on the other folds, early-stopped on fold ``j``, members after
+the first from freshly drawn weights (``member_init="reset"``); the policy averages the
+members' log-probabilities, ``log pi = mean_j log pi_j + const`` (the normalised geometric
+mean, :class:`~semiparam.torch.LogProbEnsemble`), i.e. the mean of their implicit
+rewards.  Every pair trains ``K - 1`` members, so no refit is needed.  In the reference
+synthetic study (docs/torch.md) early stopping is what helps every learner most, the
+ensemble next; the link phase adds little.
 
 Determinism: shuffling and the split use a private :class:`torch.Generator` seeded by
 ``seed``; on the CPU the result is a deterministic function of the module's initial
@@ -67,10 +74,12 @@ class NeuralFit:
         ``pi_ref exp(sign * (log pi_theta - log pi_ref) / beta)`` at ``beta = 1``: use
         ``tilt``, ``at_budget`` and :mod:`semiparam.policy` evaluation.
     link_ : IsotonicLinkState, KernelLinkState or None
-        The link state of the last refresh (PSPO, OSPO).
+        The link state of the last refresh (PSPO, OSPO; for ``folds``, the last
+        member's).
     sign_ : float
         -1 when the learned link came out decreasing (the margins then rank the actions
-        backwards and the policy's implicit reward is flipped), else 1.
+        backwards and the policy's implicit reward is flipped), else 1 (for ``folds``,
+        1: each member's sign is applied inside the ensemble).
     history_ : list of dict
         One entry per epoch: phase, training loss, held-out criterion, link diagnostics,
         seconds.
