@@ -12,7 +12,8 @@ generator; the student has the teacher's architecture and is initialised from th
 generator right after (the same start for every method).  Pairs with ``y0 == y1``
 (about 1 in k) carry no information about the policy and are dropped
 (:class:`~semiparam.policy.PreferenceTable` does so; in the reference they add zero
-gradient to DPO).
+gradient); their labels are returned by :func:`simulate`, and the ``reference`` preset
+keeps them in the PSPO/OSPO link memory at margin 0, as the reference does.
 
 Scoring: ``reward_grid`` tempers ``pi_beta ∝ pi_ref^(1-1/beta) pi_theta^(1/beta)`` over the
 reference's grid of 23 betas and interpolates the average true reward linearly at
@@ -25,7 +26,8 @@ Presets (``--preset``):
 ``reference``  the reference's training: Adam, lr 2e-3, batch 128, 100 epochs, no weight
                decay, no held-out split; PSPO 3 DPO epochs + 8 link epochs; OSPO 2 DPO
                epochs + 100, leave-one-out Gaussian link ``h = sd(t) n^(-1/5)``, no
-               orthogonal correction.
+               orthogonal correction; the PSPO/OSPO links keep the ``y0 == y1`` pairs
+               at margin 0 (``tie_labels``), as the reference's training set does.
 ``single``     round-1 choices (docs/torch.md, section 5): Adam with lr 1e-3 and weight
                decay 1e-2, early stopping on a 20% held-out split (patience 10), then a
                refit on all pairs for the kept epochs; PSPO and OSPO start from DPO run
@@ -80,9 +82,11 @@ PRESETS = {
     "reference": {
         "dpo": dict(epochs=100),
         "rspo": dict(epochs=100),
-        "pspo": dict(epochs=11, warm_start_epochs=3,
+        # the reference trains on every pair, y0 == y1 included: their margin is 0 under
+        # every policy (no gradient), but they sit in the link's memory at t = 0
+        "pspo": dict(epochs=11, warm_start_epochs=3, tie_labels=True,
                      link=("iso", dict(interpolation="linear", clip=1e-4))),
-        "ospo": dict(epochs=102, warm_start_epochs=2, orthogonal=False,
+        "ospo": dict(epochs=102, warm_start_epochs=2, orthogonal=False, tie_labels=True,
                      link=("kernel", dict(spread="sd", clip=1e-6))),
     },
     "single": {
