@@ -259,6 +259,8 @@ def _fit_args(preset, learner, overrides, ties=None):
     args.update(overrides.get(learner, {}))
     if args.get("tie_labels") is True:  # keep the y0 == y1 pairs in the link's memory
         args["tie_labels"] = ties
+    elif args.get("tie_labels") is False:
+        args.pop("tie_labels")
     if "link" in args and isinstance(args["link"], tuple):
         kind, kw = args["link"]
         args["link"] = IsotonicLinkState(**kw) if kind == "iso" else KernelLinkState(**kw)
