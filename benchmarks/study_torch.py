@@ -12,7 +12,8 @@ generator; the student has the teacher's architecture and is initialised from th
 generator right after (the same start for every method).  Pairs with ``y0 == y1``
 (about 1 in k) carry no information about the policy and are dropped
 (:class:`~semiparam.policy.PreferenceTable` does so; in the reference they add zero
-gradient to DPO).
+gradient); their labels are returned by :func:`simulate`, and the ``reference`` preset
+keeps them in the PSPO/OSPO link memory at margin 0, as the reference does.
 
 Scoring: ``reward_grid`` tempers ``pi_beta ∝ pi_ref^(1-1/beta) pi_theta^(1/beta)`` over the
 reference's grid of 23 betas and interpolates the average true reward linearly at
@@ -25,11 +26,20 @@ Presets (``--preset``):
 ``reference``  the reference's training: Adam, lr 2e-3, batch 128, 100 epochs, no weight
                decay, no held-out split; PSPO 3 DPO epochs + 8 link epochs; OSPO 2 DPO
                epochs + 100, leave-one-out Gaussian link ``h = sd(t) n^(-1/5)``, no
-               orthogonal correction.
-``ours``       the choices measured to help every learner (docs/torch.md): Adam with lr
-               1e-3 and weight decay 1e-2, early stopping on a 20% held-out split
-               (patience 10), then a refit on all pairs for the kept epochs; PSPO and
-               OSPO start from DPO run to its early stop (``warm_start_epochs="auto"``).
+               orthogonal correction; the PSPO/OSPO links keep the ``y0 == y1`` pairs
+               at margin 0 (``tie_labels``), as the reference's training set does.
+``single``     round-1 choices (docs/torch.md, section 5): Adam with lr 1e-3 and weight
+               decay 1e-2, early stopping on a 20% held-out split (patience 10), then a
+               refit on all pairs for the kept epochs; PSPO and OSPO start from DPO run
+               to its early stop (``warm_start_epochs="auto"``).
+``ours``       the final choices (docs/torch.md, section 6): the same optimiser, as a
+               5-fold cross-validated ensemble (``folds=5, patience=5``: member ``j``
+               early-stopped on fold ``j``, members 1-4 freshly initialised, log-probabilities
+               averaged); PSPO and OSPO members start from DPO run to its early stop.  The
+               policy is delivered at the budget (``--scale budget``): rescaled so that its
+               own softmax (beta = 1) has average KL ``kappa`` over the *training* contexts
+               (:meth:`SoftmaxPolicy.at_budget`), then scored by the grid like any other.
+               ``reward_grid_native`` is the grid score at the network's own scale.
 
 Usage::
 
@@ -55,23 +65,35 @@ BETA_GRID = (0.2, 0.3, 0.5, 0.8, 1, 1.5, 2, 3, 5, 8, 10, 15, 20, 30, 50, 80, 100
              300, 500, 800, 1000)
 METHODS = ("dpo", "pspo", "ospo", "rspo", "oracle")
 COLUMNS = ("seed", "n", "s", "tau", "method", "kappa", "reward_grid", "reward_exact",
-           "kl_exact", "fit_seconds")
+           "kl_exact", "fit_seconds", "reward_grid_native")
 
-#: our training choices, shared by every learner (docs/torch.md, ablation): a 20% held-out
-#: split for early stopping (patience 10), then a refit on all pairs for the kept epochs;
-#: lr 1e-3 and weight decay 1e-2 (Adam's L2)
-_OURS = dict(epochs=100, lr=1e-3, weight_decay=1e-2, validation_fraction=0.2, patience=10,
-             refit=True)
+#: round-1 training choices, shared by every learner (docs/torch.md, section 5): a 20%
+#: held-out split for early stopping (patience 10), then a refit on all pairs for the kept
+#: epochs; lr 1e-3 and weight decay 1e-2 (Adam's L2)
+_SINGLE = dict(epochs=100, lr=1e-3, weight_decay=1e-2, validation_fraction=0.2, patience=10,
+               refit=True)
+#: the final choices (docs/torch.md, section 6): a cross-validated ensemble of 5 networks
+#: (each early-stopped with patience 5 on its own fifth of the pairs, members 1-4 freshly
+#: initialised), averaged on the log scale
+_OURS = dict(epochs=100, lr=1e-3, weight_decay=1e-2, folds=5, patience=5)
 
 #: fit() arguments per preset and learner
 PRESETS = {
     "reference": {
         "dpo": dict(epochs=100),
         "rspo": dict(epochs=100),
-        "pspo": dict(epochs=11, warm_start_epochs=3,
+        # the reference trains on every pair, y0 == y1 included: their margin is 0 under
+        # every policy (no gradient), but they sit in the link's memory at t = 0
+        "pspo": dict(epochs=11, warm_start_epochs=3, tie_labels=True,
                      link=("iso", dict(interpolation="linear", clip=1e-4))),
-        "ospo": dict(epochs=102, warm_start_epochs=2, orthogonal=False,
+        "ospo": dict(epochs=102, warm_start_epochs=2, orthogonal=False, tie_labels=True,
                      link=("kernel", dict(spread="sd", clip=1e-6))),
+    },
+    "single": {
+        "dpo": dict(_SINGLE),
+        "rspo": dict(_SINGLE),
+        "pspo": dict(_SINGLE, warm_start_epochs="auto"),
+        "ospo": dict(_SINGLE, warm_start_epochs="auto"),
     },
     "ours": {
         "dpo": dict(_OURS),
@@ -80,6 +102,79 @@ PRESETS = {
         "ospo": dict(_OURS, warm_start_epochs="auto"),
     },
 }
+#: the scale each preset delivers its policy at (``--scale``): "native" (the network's own
+#: softmax at beta = 1) or "budget" (rescaled so that beta = 1 has average KL kappa on the
+#: training contexts: ``SoftmaxPolicy.at_budget``)
+SCALES = {"reference": "native", "single": "native", "ours": "budget"}
+
+
+_F5 = dict(folds=5, validation_fraction=0, refit=False)
+#: ablations of docs/torch.md, section 6 (``--ablation NAME``): (row name, learner,
+#: preset, fit() overrides); every row is scored against the first, paired over seeds
+ABLATIONS = {
+    "ensemble": [
+        ("DPO single", "dpo", "single", {}),
+        ("weight_decay=3e-2", "dpo", "single", dict(weight_decay=3e-2)),
+        ("weight_decay=1e-1", "dpo", "single", dict(weight_decay=1e-1)),
+        ("batch_size=64", "dpo", "single", dict(batch_size=64)),
+        ("lr=3e-4, patience=20", "dpo", "single", dict(lr=3e-4, patience=20)),
+        ("folds=3, copy", "dpo", "single", dict(_F5, folds=3, member_init="copy")),
+        ("folds=5, copy", "dpo", "single", dict(_F5, member_init="copy")),
+        ("folds=5, copy, patience=5", "dpo", "single",
+         dict(_F5, member_init="copy", patience=5)),
+        ("folds=5, reset, patience=5 (ours)", "dpo", "ours", {}),
+        ("OSPO single", "ospo", "single", {}),
+        ("OSPO ours", "ospo", "ours", {}),
+        ("PSPO ours", "pspo", "ours", {}),
+        ("RSPO ours", "rspo", "ours", {}),
+    ],
+    "link": [
+        ("OSPO ours", "ospo", "ours", {}),
+        ("orthogonal=False, spread='sd'", "ospo", "ours",
+         dict(orthogonal=False, link=("kernel", dict(spread="sd")))),
+        ("bandwidth_factor=2", "ospo", "ours", dict(link=("kernel", dict(bandwidth_factor=2.0)))),
+        ("bandwidth_factor=0.5", "ospo", "ours",
+         dict(link=("kernel", dict(bandwidth_factor=0.5)))),
+        ("tie_labels kept", "ospo", "ours", dict(tie_labels=True)),
+    ],
+}
+
+
+def ablation(name, seeds, n, s_values, tau, kappa, out=sys.stdout):
+    """Mean reward_grid (native and at the budget) and reward_exact of each row; the
+    paired difference of reward_grid against the first row, with its z."""
+    from semiparam.policy import reward_at_budget
+    from semiparam.torch import fit
+
+    rows = ABLATIONS[name]
+    res = {}
+    for s in s_values:
+        for seed in seeds:
+            _, table, X, R, start, ties = simulate(seed, n, s, tau)
+            for label, learner, preset, over in rows:
+                student = mlp(X.shape[1], table.n_actions)
+                student.load_state_dict(start)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    pol = fit(student, table, learner, seed=seed,
+                              **_fit_args(preset, learner, {learner: over}, ties)).policy_
+                    res.setdefault((s, label), []).append((
+                        grid_reward(pol, X, R, [kappa])[0],
+                        grid_reward(at_scale(pol, table.contexts, kappa, "budget"), X, R,
+                                    [kappa])[0],
+                        reward_at_budget(pol, X, R, kappa).reward))
+            print(f"s={s} seed={seed} done", file=sys.stderr, flush=True)
+    for s in s_values:
+        print(f"\nablation {name!r}, s = {s}, seeds {seeds[0]}-{seeds[-1]}, kappa = {kappa}:"
+              f" grid (native) | grid (budget) | exact | grid native minus row 1 (z)", file=out)
+        base = np.array(res[s, rows[0][0]])
+        for label, *_ in rows:
+            a = np.array(res[s, label])
+            d = a[:, 0] - base[:, 0]
+            sd = d.std(ddof=1) if len(d) > 1 else 0.0
+            z = d.mean() / (sd / np.sqrt(len(d))) if sd > 0 else 0.0
+            print(f"| {label} | {a[:, 0].mean():.4f} | {a[:, 1].mean():.4f} | "
+                  f"{a[:, 2].mean():.4f} | {d.mean():+.4f} ({z:+.1f}) |", file=out)
 
 
 def parse_seeds(text):
@@ -105,7 +200,8 @@ def mlp(d, k, hidden=(32, 32)):
 
 
 def simulate(seed, n, s, tau, *, d=20, k=10, nu=10.0, m=2000):
-    """Teacher, table, held-out contexts, true rewards there and the student's start."""
+    """Teacher, table, held-out contexts, true rewards there, the student's start and the
+    labels of the pairs with ``y0 == y1`` (dropped from the table)."""
     import torch
 
     from semiparam.policy import PreferenceTable
@@ -131,7 +227,8 @@ def simulate(seed, n, s, tau, *, d=20, k=10, nu=10.0, m=2000):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the ties y0 == y1 are dropped with a DataWarning
         table = PreferenceTable(contexts=x, action0=y0, action1=y1, label=z, n_actions=k)
-    return teacher, table, x_eval.astype(np.float64), r_eval, student.state_dict()
+    return (teacher, table, x_eval.astype(np.float64), r_eval, student.state_dict(),
+            z[y0 == y1])
 
 
 def grid_reward(policy, X, R, kappas):
@@ -155,22 +252,39 @@ def grid_reward(policy, X, R, kappas):
     return out
 
 
-def _fit_args(preset, learner, overrides):
+def _fit_args(preset, learner, overrides, ties=None):
     from semiparam.torch import IsotonicLinkState, KernelLinkState
 
     args = dict(PRESETS[preset][learner])
     args.update(overrides.get(learner, {}))
+    if args.get("tie_labels") is True:  # keep the y0 == y1 pairs in the link's memory
+        args["tie_labels"] = ties
+    elif args.get("tie_labels") is False:
+        args.pop("tie_labels")
     if "link" in args and isinstance(args["link"], tuple):
         kind, kw = args["link"]
         args["link"] = IsotonicLinkState(**kw) if kind == "iso" else KernelLinkState(**kw)
     return args
 
 
-def run_one(seed, n, s, tau, kappas, methods, preset, overrides, device="cpu"):
+def at_scale(policy, X, kappa, scale):
+    """The policy delivered at its native scale, or rescaled so that beta = 1 is the
+    tilt at average KL ``kappa`` over the contexts ``X`` (the training contexts)."""
+    from semiparam.policy import SoftmaxPolicy
+
+    if scale == "native":
+        return policy
+    beta = policy.at_budget(kappa, X).beta
+    return SoftmaxPolicy(np.asarray(policy.coef) / beta, features=policy.features,
+                         reference=policy.reference)
+
+
+def run_one(seed, n, s, tau, kappas, methods, preset, overrides, device="cpu", scale=None):
     from semiparam.policy import reward_at_budget
     from semiparam.torch import fit, module_policy
 
-    teacher, table, X, R, start = simulate(seed, n, s, tau)
+    scale = SCALES[preset] if scale is None else scale
+    teacher, table, X, R, start, ties = simulate(seed, n, s, tau)
     rows = []
     for method in methods:
         if method == "oracle":
@@ -181,16 +295,21 @@ def run_one(seed, n, s, tau, kappas, methods, preset, overrides, device="cpu"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res = fit(student, table, method, seed=seed, device=device,
-                          **_fit_args(preset, method, overrides))
+                          **_fit_args(preset, method, overrides, ties))
             policy, seconds = res.policy_, res.fit_seconds_
-        grid = grid_reward(policy, X, R, kappas)
-        for kappa, rg in zip(kappas, grid):
+        native = grid_reward(policy, X, R, kappas)
+        for kappa, rg_native in zip(kappas, native):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 ev = reward_at_budget(policy, X, R, kappa)
+                if method != "oracle" and scale == "budget":
+                    rg = grid_reward(at_scale(policy, table.contexts, kappa, scale), X, R,
+                                     [kappa])[0]
+                else:
+                    rg = rg_native
             rows.append(dict(seed=seed, n=n, s=s, tau=tau, method=method, kappa=kappa,
                              reward_grid=rg, reward_exact=ev.reward, kl_exact=ev.divergence,
-                             fit_seconds=seconds))
+                             fit_seconds=seconds, reward_grid_native=rg_native))
     return rows
 
 
@@ -201,7 +320,7 @@ def timing(seeds, n, s, tau, presets, methods):
 
     cpu = {(p, m): [] for p in presets for m in methods}
     for seed in seeds:
-        _, table, X, _, start = simulate(seed, n, s, tau)
+        _, table, X, _, start, ties = simulate(seed, n, s, tau)
         for method in methods:
             for preset in presets:
                 student = mlp(X.shape[1], table.n_actions)
@@ -209,7 +328,8 @@ def timing(seeds, n, s, tau, presets, methods):
                 c0 = time.process_time()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    fit(student, table, method, seed=seed, **_fit_args(preset, method, {}))
+                    fit(student, table, method, seed=seed,
+                        **_fit_args(preset, method, {}, ties))
                 cpu[preset, method].append(time.process_time() - c0)
     print(f"\nper-fit CPU seconds (process time, one thread), s = {s}, seeds "
           f"{seeds[0]}-{seeds[-1]}: median (mean)")
@@ -224,7 +344,8 @@ def summarize(rows, out=sys.stdout):
     import pandas as pd
 
     df = pd.DataFrame(rows)
-    for col in ("reward_grid", "reward_exact"):
+    cols = [c for c in ("reward_grid", "reward_grid_native", "reward_exact") if c in df]
+    for col in cols:
         print(f"\nmean {col} over {df.seed.nunique()} seeds (paired z against dpo)", file=out)
         for (s, kappa), g in df.groupby(["s", "kappa"]):
             piv = g.pivot_table(index="seed", columns="method", values=col)
@@ -254,10 +375,15 @@ def main(argv=None):
     ap.add_argument("--preset", default="ours", choices=sorted(PRESETS))
     ap.add_argument("--set", action="append", default=[], metavar="LEARNER.KEY=VALUE",
                     help="override a fit() argument, e.g. ospo.weight_decay=1e-3")
+    ap.add_argument("--scale", default=None, choices=("native", "budget"),
+                    help="scale of the delivered policy for reward_grid (default: the "
+                         "preset's; the oracle is always native)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None)
     ap.add_argument("--quick", action="store_true", help="2 seeds, s = 1.5, n = 400")
+    ap.add_argument("--ablation", default=None, choices=sorted(ABLATIONS),
+                    help="run one ablation table (first kappa) instead of the study")
     ap.add_argument("--timing", action="store_true",
                     help="only time the fits of every preset, interleaved (CPU seconds)")
     args = ap.parse_args(argv)
@@ -277,6 +403,9 @@ def main(argv=None):
         key, value = item.split("=", 1)
         learner, name = key.split(".", 1)
         overrides.setdefault(learner, {})[name] = eval(value, {"__builtins__": {}}, {"dict": dict})
+    if args.ablation:
+        ablation(args.ablation, seeds, n, s_values, args.tau, kappas[0])
+        return
     if args.timing:
         learners = [m for m in methods if m != "oracle"]
         run_one(10_000, 200, 0.0, args.tau, kappas[:1], learners, "ours", {}, args.device)
@@ -290,7 +419,7 @@ def main(argv=None):
     for s in s_values:
         for seed in seeds:
             new = run_one(seed, n, s, args.tau, kappas, methods, args.preset, overrides,
-                          args.device)
+                          args.device, args.scale)
             rows.extend(new)
             if args.out:
                 with open(args.out, "a", newline="") as f:

@@ -46,7 +46,7 @@ from semiparam.policy import PreferenceTable, frontier  # noqa: E402
 from semiparam.torch import fit, module_policy  # noqa: E402
 
 SMALL = os.environ.get("SEMIPARAM_EXAMPLE_SMALL") == "1" or "--small" in sys.argv
-N, EPOCHS = (400, 30) if SMALL else (1000, 100)
+N, EPOCHS, FOLDS = (400, 30, 3) if SMALL else (1000, 100, 5)
 D, K, NU, S, TAU, SEED = 20, 10, 10.0, 1.5, 0.25, 0
 torch.set_num_threads(1)
 
@@ -82,8 +82,11 @@ curves = {"oracle": frontier(module_policy(teacher, K), X_eval, R_eval, kappas=k
 for learner in ("dpo", "pspo", "ospo", "rspo"):
     student = mlp()
     student.load_state_dict(start)
-    res = fit(student, table, learner, epochs=EPOCHS, validation_fraction=0.2, patience=10,
-              seed=SEED)
+    # the study's recipe (docs/torch.md): a cross-validated ensemble of early-stopped
+    # networks; PSPO and OSPO start each member from DPO run to its early stop
+    res = fit(student, table, learner, epochs=EPOCHS, lr=1e-3, weight_decay=1e-2,
+              folds=FOLDS, patience=5, seed=SEED,
+              warm_start_epochs="auto" if learner in ("pspo", "ospo") else None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         curves[learner] = frontier(res.policy_, X_eval, R_eval, kappas=kappas)

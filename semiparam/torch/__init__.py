@@ -39,10 +39,11 @@ of :mod:`semiparam.policy` apply unchanged (``module_policy(module, k)`` wraps a
 so).  ``pair_margins(log_probs, a0, a1, ref_logprobs)`` computes margins for custom loops.
 """
 
-from .links import IsotonicLinkState, KernelLinkState
+from .links import IsotonicLinkState, KernelLinkState, torch_threads_kept
 from .losses import dpo_loss, ospo_loss, pspo_loss, rspo_loss
-from .policy import ModuleFeatures, module_log_probs, module_policy, pair_margins
-from .trainer import LEARNERS, NeuralFit, fit
+from .policy import (LogProbEnsemble, ModuleFeatures, module_log_probs, module_policy,
+                     pair_margins)
+from .trainer import LEARNERS, NeuralFit, fit, reset_parameters
 
 __all__ = [
     "dpo_loss",
@@ -51,6 +52,7 @@ __all__ = [
     "ospo_loss",
     "IsotonicLinkState",
     "KernelLinkState",
+    "torch_threads_kept",
     "fit",
     "NeuralFit",
     "LEARNERS",
@@ -58,6 +60,8 @@ __all__ = [
     "module_policy",
     "module_log_probs",
     "ModuleFeatures",
+    "LogProbEnsemble",
+    "reset_parameters",
 ]
 
 # --- language models (issue 10; semiparam/torch/{logps,features,lm,trl}.py) -------------

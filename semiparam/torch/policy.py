@@ -21,7 +21,8 @@ import torch
 
 from ..policy import FeatureMap, SoftmaxPolicy
 
-__all__ = ["ModuleFeatures", "module_policy", "pair_margins", "module_log_probs"]
+__all__ = ["ModuleFeatures", "module_policy", "pair_margins", "module_log_probs",
+           "LogProbEnsemble"]
 
 _CHUNK = 8192
 
@@ -74,6 +75,49 @@ def module_log_probs(module, X, *, chunk=_CHUNK) -> np.ndarray:
     if not out:
         return np.zeros((0, 0))
     return torch.cat(out).numpy()
+
+
+class LogProbEnsemble(torch.nn.Module):
+    """Networks averaged on the log scale: ``log pi(. | x) = mean_j log pi_j(. | x)`` + const.
+
+    The implicit reward ``log pi - log pi_ref`` of the ensemble is the mean of the members'
+    (each multiplied by its ``sign``, the orientation of a learned link), so the policy
+    is the normalised geometric mean of the members' policies.  ``forward`` returns
+    log-probabilities, which serve as logits.
+
+    Parameters
+    ----------
+    members : sequence of torch.nn.Module
+        Each maps contexts (B, d) to action logits (B, k).
+    signs : sequence of float, optional
+        +1 or -1 per member (default all +1).
+    reference : None or array-like (k,)
+        ``log pi_ref`` (needed only where a sign is -1; None: uniform).
+    """
+
+    def __init__(self, members, signs=None, reference=None):
+        super().__init__()
+        self.members = torch.nn.ModuleList(members)
+        if len(self.members) == 0:
+            raise ValueError("LogProbEnsemble needs at least one member.")
+        signs = [1.0] * len(self.members) if signs is None else [float(v) for v in signs]
+        if len(signs) != len(self.members) or any(v not in (1.0, -1.0) for v in signs):
+            raise ValueError("signs must hold +1 or -1 for each member.")
+        self.signs = signs
+        self.reference = None if reference is None else torch.as_tensor(
+            np.asarray(reference, dtype=np.float64))
+
+    def forward(self, x):
+        total = 0.0
+        ref = None
+        for sign, member in zip(self.signs, self.members):
+            logp = torch.log_softmax(member(x), dim=-1)
+            if self.reference is not None:
+                ref = self.reference.to(logp)
+                logp = logp - ref
+            total = total + sign * logp
+        mean = total / len(self.members)
+        return mean if ref is None else mean + ref
 
 
 class ModuleFeatures(FeatureMap):

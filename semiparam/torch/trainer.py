@@ -18,9 +18,16 @@ log-loss for DPO, the ranking loss for RSPO, the log-loss under the current link
 (refreshed on the training split only) for PSPO and OSPO -- and training stops after
 ``patience`` epochs without improvement, restoring the best epoch's weights;
 ``refit=True`` then retrains from the initial weights on all pairs for the epochs kept.
-``warm_start_epochs="auto"`` runs the DPO warm-up itself to its early stop first.  In the
-reference synthetic study (docs/torch.md) early stopping is what helps every learner;
-the link phase then adds little.
+``warm_start_epochs="auto"`` runs the DPO warm-up itself to its early stop first.
+
+``folds=K`` trains a cross-validated ensemble instead: the pairs are split into ``K``
+folds; member ``j`` trains on the other folds, early-stopped on fold ``j``, members after
+the first from freshly drawn weights (``member_init="reset"``); the policy averages the
+members' log-probabilities, ``log pi = mean_j log pi_j + const`` (the normalised geometric
+mean, :class:`~semiparam.torch.LogProbEnsemble`), i.e. the mean of their implicit
+rewards.  Every pair trains ``K - 1`` members, so no refit is needed.  In the reference
+synthetic study (docs/torch.md) early stopping is what helps every learner most, the
+ensemble next; the link phase adds little.
 
 Determinism: shuffling and the split use a private :class:`torch.Generator` seeded by
 ``seed``; on the CPU the result is a deterministic function of the module's initial
@@ -42,11 +49,11 @@ import torch
 
 from ..exceptions import ConvergenceWarning
 from ..policy import PreferenceTable, SoftmaxPolicy
-from .links import IsotonicLinkState, KernelLinkState
+from .links import IsotonicLinkState, KernelLinkState, torch_threads_kept
 from .losses import dpo_loss, ospo_loss, pspo_loss, rspo_loss
-from .policy import module_policy, pair_margins
+from .policy import LogProbEnsemble, module_policy, pair_margins
 
-__all__ = ["fit", "NeuralFit", "LEARNERS"]
+__all__ = ["fit", "NeuralFit", "LEARNERS", "reset_parameters"]
 
 LEARNERS = ("dpo", "rspo", "pspo", "ospo")
 _OPTIMIZERS = ("adam", "adamw", "sgd", "lbfgs")
@@ -67,10 +74,12 @@ class NeuralFit:
         ``pi_ref exp(sign * (log pi_theta - log pi_ref) / beta)`` at ``beta = 1``: use
         ``tilt``, ``at_budget`` and :mod:`semiparam.policy` evaluation.
     link_ : IsotonicLinkState, KernelLinkState or None
-        The link state of the last refresh (PSPO, OSPO).
+        The link state of the last refresh (PSPO, OSPO; for ``folds``, the last
+        member's).
     sign_ : float
         -1 when the learned link came out decreasing (the margins then rank the actions
-        backwards and the policy's implicit reward is flipped), else 1.
+        backwards and the policy's implicit reward is flipped), else 1 (for ``folds``,
+        1: each member's sign is applied inside the ensemble).
     history_ : list of dict
         One entry per epoch: phase, training loss, held-out criterion, link diagnostics,
         seconds.
@@ -83,6 +92,8 @@ class NeuralFit:
         Wall time of the fit.
     train_rows_, val_rows_ : ndarray of int
         Rows of the table used for training and for the held-out criterion.
+    members_ : list of NeuralFit or None
+        The members of a cross-validated ensemble (``folds``); None otherwise.
     """
 
     learner: str
@@ -97,6 +108,7 @@ class NeuralFit:
     fit_seconds_: float = 0.0
     train_rows_: np.ndarray = None
     val_rows_: np.ndarray = None
+    members_: list = None
 
     def margins(self, table) -> np.ndarray:
         """Margins of the trained network on the pairs of ``table`` (float64)."""
@@ -191,6 +203,96 @@ def _make_optimizer(optimizer, params, lr, weight_decay):
                      f"params -> torch.optim.Optimizer; got {optimizer!r}.")
 
 
+def _holdout_rows(holdout, n, validation_fraction):
+    if validation_fraction:
+        raise ValueError("Pass either holdout or validation_fraction, not both.")
+    rows = np.asarray(holdout)
+    if rows.ndim != 1 or rows.dtype.kind not in "iu":
+        raise ValueError("holdout must be a one-dimensional array of integer row numbers.")
+    if rows.size and (rows.min() < 0 or rows.max() >= n):
+        raise ValueError(f"holdout rows must lie in 0 .. {n - 1}.")
+    if np.unique(rows).size != rows.size:
+        raise ValueError("holdout rows must be distinct.")
+    return torch.as_tensor(rows.astype(np.int64))
+
+
+def _tie_labels(tie_labels, learner):
+    if tie_labels is None:
+        return None
+    if learner not in ("pspo", "ospo"):
+        raise ValueError(f"tie_labels enter the link of 'pspo' and 'ospo'; learner is "
+                         f"{learner!r}.")
+    z = np.asarray(tie_labels, dtype=np.float64)
+    if z.ndim != 1 or not np.all(np.isin(z, (0.0, 1.0))):
+        raise ValueError("tie_labels must be a one-dimensional array of 0/1 labels.")
+    return torch.as_tensor(z)
+
+
+def reset_parameters(module, seed):
+    """Re-draw ``module``'s parameters by each submodule's own ``reset_parameters``.
+
+    The draws come from torch's global generator seeded with ``seed`` (an int or a tuple
+    of ints, hashed to one) inside :func:`torch.random.fork_rng`, so the caller's
+    random state is left as it was.  Submodules without ``reset_parameters`` keep their
+    parameters.  Returns ``module``.
+    """
+    if isinstance(seed, tuple):
+        seed = int(np.random.SeedSequence(list(seed)).generate_state(1)[0])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        with torch.no_grad():
+            for sub in module.modules():
+                reset = getattr(sub, "reset_parameters", None)
+                if callable(reset):
+                    reset()
+    return module
+
+
+def _fit_folds(module, table, learner, folds, kwargs, seed, validation_fraction, holdout,
+               refit, member_init):
+    """The cross-validated ensemble of :func:`fit` (its ``folds`` argument)."""
+    _check_int("folds", folds, 2)
+    if member_init not in ("copy", "reset"):
+        raise ValueError(f"member_init must be 'copy' or 'reset'; got {member_init!r}.")
+    if validation_fraction or holdout is not None or refit:
+        raise ValueError("folds= holds out each fold in turn: validation_fraction, holdout "
+                         "and refit do not apply.")
+    if kwargs["patience"] is None:
+        raise ValueError("folds= stops every member early on its fold: give patience.")
+    if not isinstance(table, PreferenceTable):
+        raise ValueError(f"fit expects a PreferenceTable; got {type(table).__name__}.")
+    if len(table) < 2 * folds:
+        raise ValueError(f"folds={folds} needs at least {2 * folds} pairs; the table has "
+                         f"{len(table)}.")
+    start = time.perf_counter()
+    gen = torch.Generator().manual_seed(int(seed))
+    perm = torch.randperm(len(table), generator=gen).numpy()
+    initial = copy.deepcopy(module)
+    members = []
+    for j in range(folds):
+        net = module if j == 0 else copy.deepcopy(initial)
+        if j > 0 and member_init == "reset":
+            reset_parameters(net, seed=(int(seed), j))
+        args = dict(kwargs, link=copy.deepcopy(kwargs["link"]))
+        members.append(fit(net, table, learner, seed=int(seed) * folds + j,
+                           holdout=np.sort(perm[j::folds]), **args))
+    signs = [m.sign_ for m in members]
+    ref = members[0].policy_.features.reference
+    if any(sg < 0 for sg in signs) and callable(ref):
+        raise ValueError("A member's link came out decreasing and the reference is a "
+                         "callable: the ensemble cannot flip that member; pass a (k,) "
+                         "reference.")
+    ensemble = LogProbEnsemble([m.module_ for m in members], signs, None if callable(ref)
+                               else ref)
+    policy = module_policy(ensemble, table.n_actions, reference=ref)
+    history = [dict(h, member=j) for j, m in enumerate(members) for h in m.history_]
+    return NeuralFit(learner, ensemble, policy, members[-1].link_, 1.0, history,
+                     int(round(np.mean([m.best_epoch_ for m in members]))),
+                     sum(m.n_epochs_ for m in members), sum(m.n_steps_ for m in members),
+                     time.perf_counter() - start, np.arange(len(table)),
+                     np.zeros(0, dtype=np.int64), members)
+
+
 def _validate(module, table, learner, epochs, batch_size, lr, weight_decay,
               validation_fraction, patience, refresh_every, warm_start_epochs, link):
     if not isinstance(module, torch.nn.Module):
@@ -224,7 +326,8 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         weight_decay=0.0, optimizer="adam", warm_start_epochs=None, link=None,
         refresh_every="epoch", validation_fraction=0.0, patience=None, restore_best=True,
         device="cpu", dtype=torch.float32, seed=0, progress=False,
-        reference=None, orthogonal=True, criterion="loss", refit=False) -> NeuralFit:
+        reference=None, orthogonal=True, criterion="loss", refit=False, holdout=None,
+        folds=None, member_init="reset", tie_labels=None) -> NeuralFit:
     """Train ``module`` on a preference table with DPO, RSPO, PSPO or OSPO.
 
     Parameters
@@ -280,21 +383,50 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
     orthogonal : bool, default=True
         OSPO only: add the orthogonal correction (False: the leave-one-out kernel
         log-loss alone, a Klein-Spady type likelihood).
+    holdout : array-like of int, optional
+        Rows of the table held out for early stopping (instead of a random
+        ``validation_fraction``).
+    folds : int >= 2, optional
+        Cross-validated ensemble: split the pairs into ``folds`` folds (drawn with the
+        seed); member ``j`` trains from the module's initial weights on the other folds,
+        early-stopped on fold ``j`` (``patience`` required; ``validation_fraction``,
+        ``holdout`` and ``refit`` do not apply), and the policy is the members'
+        geometric mean, ``log pi = mean_j log pi_j`` (:class:`LogProbEnsemble`).  Every
+        pair trains ``folds - 1`` members and stops one.  ``module`` ends with member 0's
+        weights; ``module_`` is the ensemble, ``members_`` the members' fits.
+    member_init : {"reset", "copy"}, default="reset"
+        ``folds`` only: members after the first start from fresh weights
+        (:func:`reset_parameters`, seeded by ``(seed, j)``), or all from ``module``'s
+        initial weights.
+    tie_labels : array-like of 0/1, optional
+        PSPO/OSPO: labels of pairs with ``action0 == action1`` (which
+        :class:`~semiparam.policy.PreferenceTable` drops).  Their margin is exactly 0
+        under every policy, so they add no gradient; they are kept in the link's memory
+        as points at ``t = 0``, as the reference code does (it trains on them).
 
     Returns
     -------
     NeuralFit
     """
     if warm_start_epochs == "auto":
-        if not validation_fraction > 0:
+        if not (validation_fraction > 0 or holdout is not None or folds is not None):
             raise ValueError("warm_start_epochs='auto' stops the DPO warm-up early: it needs "
-                             "validation_fraction > 0.")
+                             "validation_fraction > 0, holdout or folds.")
         warm_check = None
     else:
         warm_check = warm_start_epochs
     if criterion not in ("loss", "auc"):
         raise ValueError(f"criterion must be 'loss' or 'auc'; got {criterion!r}.")
     criterion_name = criterion
+    if folds is not None:
+        return _fit_folds(module, table, learner, folds, dict(
+            epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+            optimizer=optimizer, warm_start_epochs=warm_start_epochs, link=link,
+            refresh_every=refresh_every, patience=patience, restore_best=restore_best,
+            device=device, dtype=dtype, progress=progress, reference=reference,
+            orthogonal=orthogonal, criterion=criterion, tie_labels=tie_labels),
+            seed, validation_fraction, holdout, refit, member_init)
+    ties = _tie_labels(tie_labels, learner)
     _validate(module, table, learner, epochs, batch_size, lr, weight_decay,
               validation_fraction, patience, refresh_every, warm_check, link)
     start = time.perf_counter()
@@ -305,10 +437,17 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
     data = _Data(table, device, dtype)
     gen = torch.Generator().manual_seed(int(seed))
     perm = torch.randperm(data.n, generator=gen)
-    n_val = int(round(validation_fraction * data.n))
-    if validation_fraction > 0 and not 2 <= n_val <= data.n - 2:
-        raise ValueError(f"validation_fraction={validation_fraction} leaves {n_val} held-out "
-                         f"pairs of {data.n}; need at least 2 on each side.")
+    if holdout is not None:
+        held = _holdout_rows(holdout, data.n, validation_fraction)
+        keep = torch.ones(data.n, dtype=torch.bool)
+        keep[held] = False
+        perm = torch.cat([held, torch.nonzero(keep).squeeze(1)])
+        n_val = held.shape[0]
+    else:
+        n_val = int(round(validation_fraction * data.n))
+    if (validation_fraction > 0 or holdout is not None) and not 2 <= n_val <= data.n - 2:
+        raise ValueError(f"The held-out split has {n_val} of {data.n} pairs; need at least "
+                         "2 on each side.")
     val_rows = torch.sort(perm[:n_val]).values.to(device)
     train_rows = torch.sort(perm[n_val:]).values.to(device)
     n_train = train_rows.shape[0]
@@ -320,10 +459,18 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
     lbfgs = isinstance(opt, torch.optim.LBFGS)
     bs = n_train if batch_size is None else min(int(batch_size), n_train)
     zt, wt = data.z[train_rows], data.w[train_rows]
+    if ties is not None:  # the tied pairs sit at margin 0 in the link's memory
+        zt_link = torch.cat([zt, ties.to(device=device, dtype=dtype)])
+        wt_link = torch.cat([wt, torch.ones(ties.shape[0], dtype=dtype, device=device)])
+    else:
+        zt_link, wt_link = zt, wt
 
     def refresh():
         t_all = _all_margins(module, data, train_rows)
-        link.refresh(t_all, zt, wt)
+        if ties is not None:
+            t_all = torch.cat([t_all, torch.zeros(ties.shape[0], dtype=dtype, device=device)])
+        with torch_threads_kept():  # numba's OpenMP layer resets torch's thread count
+            link.refresh(t_all, zt_link, wt_link)
 
     def batch_loss(pos, phase):
         rows = train_rows[pos]
@@ -449,7 +596,7 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
                     warm_start_epochs=warm_kept, link=copy.deepcopy(link_template),
                     refresh_every=refresh_every, device=device, dtype=dtype, seed=seed,
                     progress=progress, reference=reference, orthogonal=orthogonal,
-                    criterion=criterion_name)
+                    criterion=criterion_name, tie_labels=tie_labels)
         again.history_ = history + again.history_
         again.fit_seconds_ = time.perf_counter() - start
         again.val_rows_ = np.zeros(0, dtype=np.int64)

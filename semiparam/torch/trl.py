@@ -77,7 +77,7 @@ from transformers import TrainerCallback
 from transformers.utils import ModelOutput
 from trl import DPOConfig, DPOTrainer
 
-from .links import IsotonicLinkState, KernelLinkState
+from .links import IsotonicLinkState, KernelLinkState, torch_threads_kept
 from .logps import sequence_logps
 from .losses import dpo_loss, ospo_loss, pspo_loss, rspo_loss
 
@@ -340,14 +340,8 @@ class SPOTrainer(DPOTrainer):
         t, w = self.pool_margins()
         rng = np.random.default_rng([int(self.args.seed), self.link_refreshes_])
         tt, z, s = random_orientation(t, rng)
-        # numba's OpenMP threading layer shares libgomp with torch and leaves torch's
-        # intra-op thread count at numba's after a parallel kernel (measured: a tiny-Llama
-        # step 10x slower on a loaded 2-core machine); keep torch's setting.
-        threads = torch.get_num_threads()
-        try:
+        with torch_threads_kept():  # a user's link may call numba kernels too
             self.link_.refresh(tt, z, w)
-        finally:
-            torch.set_num_threads(threads)
         self._signs = torch.as_tensor(s, dtype=torch.float32)
         self.link_refreshes_ += 1
         probe = torch.zeros(1, dtype=torch.float64, requires_grad=True)
