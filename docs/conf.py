@@ -89,13 +89,14 @@ html_static_path: list[str] = []
 html_show_sourcelink = False
 
 
-# -- members inherited from scikit-learn are documented there --------------------------
+# -- members inherited from scikit-learn and torch are documented there -----------------
 def _skip_sklearn_members(app, what, name, obj, skip, options):
-    """Skip members defined by scikit-learn (``get_params``, ``set_fit_request``, ...)."""
+    """Skip members defined by scikit-learn (``get_params``, ``set_fit_request``, ...) or
+    by torch (the ``nn.Module`` methods of the torch adapter's modules)."""
     func = getattr(obj, "__func__", obj)
     module = getattr(func, "__module__", None) or ""
     qualname = getattr(func, "__qualname__", "") or ""
-    if module.startswith("sklearn.") or qualname.startswith("RequestMethod"):
+    if module.startswith(("sklearn.", "torch.")) or qualname.startswith("RequestMethod"):
         return True
     if name.startswith("set_") and name.endswith("_request"):
         return True

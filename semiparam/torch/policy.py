@@ -78,9 +78,9 @@ def module_log_probs(module, X, *, chunk=_CHUNK) -> np.ndarray:
 
 
 class LogProbEnsemble(torch.nn.Module):
-    """Networks averaged on the log scale: ``log pi(. | x) = mean_j log pi_j(. | x)`` + const.
+    """Networks averaged on the log scale (the members' mean log-probability, renormalised).
 
-    The implicit reward ``log pi - log pi_ref`` of the ensemble is the mean of the members'
+    ``log pi(a | x) = mean_j log pi_j(a | x) + const``.  The implicit reward ``log pi - log pi_ref`` of the ensemble is the mean of the members'
     (each multiplied by its ``sign``, the orientation of a learned link), so the policy
     is the normalised geometric mean of the members' policies.  ``forward`` returns
     log-probabilities, which serve as logits.
