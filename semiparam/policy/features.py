@@ -210,9 +210,14 @@ class KroneckerFeatures(FeatureMap):
         if groups is None:
             return super().difference_gram(X, action0, action1, sample_weight)
         w = np.asarray(sample_weight, dtype=float)
-        G = 0.0
-        for dv, rows in groups:
-            G = G + np.kron(np.outer(dv, dv), weighted_gram(Z[rows], w[rows], 1.0))
+        # sum_g kron(dv_g dv_g', Z_g' W_g Z_g) as one product over the groups:
+        # [a, b, c, d] = sum_g dv_g[a] dv_g[b] G_g[c, d], then rows (a, c), columns (b, d)
+        dv = np.array([d for d, _ in groups])
+        Gz = np.array([weighted_gram(Z[rows], w[rows], 1.0) for _, rows in groups])
+        m, q = dv.shape[1], Z.shape[1]
+        outer = (dv[:, :, None] * dv[:, None, :]).reshape(len(groups), m * m)
+        G = (outer.T @ Gz.reshape(len(groups), q * q)).reshape(m, m, q, q)
+        G = G.transpose(0, 2, 1, 3).reshape(m * q, m * q)
         return G / max(w.sum(), 1e-300)
 
     def difference_times(self, X, action0, action1, B) -> np.ndarray:
