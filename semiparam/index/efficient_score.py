@@ -69,6 +69,7 @@ single-index model. *Scand. J. Statist.* 46(2), 517-544.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,7 +95,7 @@ N_PILOT = 3
 REFRESH = 1.0
 
 
-class Nuisances:
+class Nuisances(ABC):
     """The nuisances of one pilot iterate (a provider subclasses it).
 
     Attributes
@@ -117,13 +118,13 @@ class Nuisances:
     h: float
     informative: bool = True
 
+    @abstractmethod
     def score(self, a):
         """``sum_i a_i (x_i - m_i)`` with the frozen centring."""
-        raise NotImplementedError
 
+    @abstractmethod
     def gram(self, q):
         """``sum_i q_i (x_i - m_i)(x_i - m_i)'``."""
-        raise NotImplementedError
 
 
 @dataclass

@@ -305,17 +305,16 @@ class SieveIndexClassifier(BaseIndexClassifier):
 
     def _bootstrap(self, X, z, w):
         """Refits on resampled rows, the basis size held, from the full-sample direction."""
-        template = type(self)(**{**self.get_params(), "n_basis": self.n_basis_,
-                                 "cov_type": None, "random_state": 0})
-        direction = self._direction
+        params = {**self.get_params(), "n_basis": self.n_basis_, "cov_type": None,
+                  "random_state": 0}
 
         def refit(idx):
             if np.ptp(z[idx]) == 0:
                 return None
-            est = type(template)(**template.get_params())
+            est = type(self)(**params)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                est._fit(X[idx], z[idx], w[idx], direction=direction)
+                est._fit(X[idx], z[idx], w[idx], direction=self._direction)
             c = est.coef_
             return c if c @ self.coef_ >= 0 else -c
 

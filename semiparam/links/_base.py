@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BaseLink", "one_se_choice"]
+__all__ = ["BaseLink", "one_se_choice", "prediction_loss"]
 
 
 class BaseLink:
@@ -48,3 +48,12 @@ def one_se_choice(losses):
         if total[k] - total[best] <= np.sqrt(n * d.var()):
             return k
     return best
+
+
+def prediction_loss(z, g, binary):
+    """Per-row loss of predictions ``g`` of ``z``: the log loss when ``z`` is binary
+    (``g`` clipped to ``[1e-12, 1 - 1e-12]``), the squared error otherwise."""
+    if binary:
+        g = np.clip(g, 1e-12, 1.0 - 1e-12)
+        return -(z * np.log(g) + (1.0 - z) * np.log1p(-g))
+    return (z - g) ** 2

@@ -78,7 +78,7 @@ from .._validation import (
     validate_params,
 )
 from ..stats import effective_sample_size, robust_spread
-from ._base import BaseLink, one_se_choice
+from ._base import BaseLink, one_se_choice, prediction_loss
 
 __all__ = ["IsotonicLink", "pava", "default_bandwidth"]
 
@@ -437,11 +437,7 @@ class IsotonicLink(BaseLink, BaseEstimator):
             for k, h in enumerate(candidates):
                 g = np.clip(_smooth_exact(v[te], base, tau, dj, float(h), False),
                             max(self.clip, 1e-12), 1.0 - max(self.clip, 1e-12))
-                if binary:
-                    loss = -(z[te] * np.log(g) + (1.0 - z[te]) * np.log1p(-g))
-                else:
-                    loss = (z[te] - g) ** 2
-                losses[k, te] = w[te] * loss
+                losses[k, te] = w[te] * prediction_loss(z[te], g, binary)
         return float(candidates[one_se_choice(losses)])
 
     def _set_fit(self, xu, fu, v, w, bandwidth=None):

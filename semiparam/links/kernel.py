@@ -45,7 +45,8 @@ import numpy as np
 
 from .._kernels import KERNELS, kernel_sums, kernel_sums_at  # public re-exports (semiparam.torch)
 from ..stats import rule_of_thumb_bandwidth, weighted_sd
-from ._base import BaseLink, one_se_choice
+from .._validation import PositiveFloats
+from ._base import BaseLink, one_se_choice, prediction_loss
 
 __all__ = ["KernelLink", "KERNEL_NAMES", "rule_of_thumb_bandwidth", "KERNELS", "kernel_sums",
            "kernel_sums_at"]
@@ -180,13 +181,13 @@ class KernelLink(BaseLink):
         self.kernel_ = self.kernel
         self.n_samples_fit_ = int(v.size)
         self.index_range_ = (float(self._v[0]), float(self._v[-1]))
-        self.bandwidth_ = self._choose_bandwidth(z[order], w[order])
         a = float(self.prior_weight)
         if not (np.isfinite(a) and a >= 0):
             raise ValueError(f"prior_weight must be finite and >= 0; got {self.prior_weight!r}.")
         k0 = KERNELS[self.kernel_].k0
         wbar = self._wbar
         self._prior = (a * k0 * wbar * float(w @ z) / float(w.sum()), a * k0 * wbar)
+        self.bandwidth_ = self._choose_bandwidth(z[order], w[order])
         S0, _ = kernel_sums_at(self._v, self._v, self._U, self.bandwidth_, self.kernel_)
         # the self term keeps the denominator positive
         self._fitted = (S0[:, 0] + self._prior[0]) / (S0[:, 1] + self._prior[1])
@@ -205,15 +206,13 @@ class KernelLink(BaseLink):
             if not (np.isfinite(bw) and bw > 0):
                 raise ValueError(f"bandwidth must be positive and finite; got {bw!r}.")
             return float(bw)
-        if bw == "silverman":
-            return rule_of_thumb_bandwidth(spread, self._v.size, self.kernel)
         if isinstance(bw, str):
+            if bw == "silverman":
+                return rule_of_thumb_bandwidth(spread, self._v.size, self.kernel)
             if bw == "cv":
                 return self._cv_bandwidth(z, w, spread)
-        elif np.ndim(bw) == 1 and len(bw) > 0:
-            cand = np.asarray(bw, dtype=float)
-            if np.all(np.isfinite(cand) & (cand > 0)):
-                return self._loo_choice(z, w, cand)
+        elif PositiveFloats().is_satisfied_by(bw):
+            return self._loo_choice(z, w, np.asarray(bw, dtype=float))
         raise ValueError("bandwidth must be a positive float, 'silverman', 'cv' or a sequence "
                          f"of positive floats; got {bw!r}.")
 
@@ -221,10 +220,8 @@ class KernelLink(BaseLink):
         """The candidate bandwidth chosen by the link's leave-one-out loss (one-SE rule)."""
         if candidates.size == 1:
             return float(candidates[0])
-        a = float(self.prior_weight) if np.isfinite(self.prior_weight) else 0.0
-        k0 = KERNELS[self.kernel].k0
+        pa, pb = self._prior
         zbar = float(w @ z) / float(w.sum())
-        pa, pb = a * k0 * self._wbar * zbar, a * k0 * self._wbar
         binary = bool(np.all((z == 0) | (z == 1)))
         order, losses = None, []
         for h in candidates:
@@ -233,12 +230,7 @@ class KernelLink(BaseLink):
             den = S0[:, 1] + pb
             ok = den > 0
             g = np.where(ok, (S0[:, 0] + pa) / np.where(ok, den, 1.0), zbar)
-            if binary:
-                g = np.clip(g, 1e-12, 1.0 - 1e-12)
-                loss = -(z * np.log(g) + (1.0 - z) * np.log1p(-g))
-            else:
-                loss = (z - g) ** 2
-            losses.append(w * loss)
+            losses.append(w * prediction_loss(z, g, binary))
         return float(candidates[one_se_choice(np.array(losses))])
 
     def _cv_bandwidth(self, z, w, spread):
