@@ -86,7 +86,8 @@ def dpo_loss(margins, labels, weight=None, *, reduction="mean", validate=True):
         Check for NaN/inf and the label range (one device synchronisation).
     """
     z, w = _inputs(margins, labels, weight, reduction, validate=validate)
-    loss = z * F.softplus(-margins) + (1.0 - z) * F.softplus(margins)
+    # z softplus(-t) + (1 - z) softplus(t), as one autograd node
+    loss = F.binary_cross_entropy_with_logits(margins, z, reduction="none")
     return _reduce(loss, w, reduction)
 
 

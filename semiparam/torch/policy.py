@@ -42,14 +42,15 @@ def pair_margins(log_probs, action0, action1, ref_logprobs=None):
     -------
     Tensor (B,)
     """
-    a0 = action0.unsqueeze(1)
-    a1 = action1.unsqueeze(1)
-    t = (log_probs.gather(1, a1) - log_probs.gather(1, a0)).squeeze(1)
+    both = torch.stack([action1, action0], dim=1)
+    picked = log_probs.gather(1, both)  # one gather (and one scatter in the backward pass)
+    t = picked[:, 0] - picked[:, 1]
     if ref_logprobs is None:
         return t
     if ref_logprobs.dim() == 1:
         return t - (ref_logprobs[action1] - ref_logprobs[action0])
-    return t - (ref_logprobs.gather(1, a1) - ref_logprobs.gather(1, a0)).squeeze(1)
+    ref = ref_logprobs.gather(1, both)
+    return t - (ref[:, 0] - ref[:, 1])
 
 
 def _module_device(module):

@@ -143,13 +143,14 @@ class _Data:
         self.ref = None if ref is None else torch.as_tensor(ref, dtype=dtype, device=device)
 
     def margins(self, module, rows):
-        logp = torch.log_softmax(module(self.X[rows]), dim=-1)
-        if logp.dim() != 2 or logp.shape[1] != self.k:
+        # log pi(a1) - log pi(a0) = f(a1) - f(a0): the softmax normaliser cancels
+        logits = module(self.X[rows])
+        if logits.dim() != 2 or logits.shape[1] != self.k:
             raise ValueError(
                 f"The module must map contexts (B, d) to logits (B, {self.k}); it returned "
-                f"shape {tuple(logp.shape)}.")
+                f"shape {tuple(logits.shape)}.")
         ref = self.ref if (self.ref is None or self.ref.dim() == 1) else self.ref[rows]
-        return pair_margins(logp, self.a0[rows], self.a1[rows], ref)
+        return pair_margins(logits, self.a0[rows], self.a1[rows], ref)
 
 
 def _concordance(t, z, w, max_rows=_RSPO_VAL_MAX):
@@ -185,13 +186,20 @@ def _check_int(name, value, low, none_ok=False):
         raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
 
 
+def _fusable(params):
+    """Whether torch's fused Adam kernels apply: floating parameters on the CPU or a GPU."""
+    return all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
+
+
 def _make_optimizer(optimizer, params, lr, weight_decay):
     if callable(optimizer):
         return optimizer(params)
-    if optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    if optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    if optimizer in ("adam", "adamw"):
+        # the fused kernels update every tensor in one call: the same arithmetic, and on
+        # the small networks of the study a third less time per step than the default
+        # per-tensor loop (docs/torch.md, section 4.4)
+        kind = torch.optim.Adam if optimizer == "adam" else torch.optim.AdamW
+        return kind(params, lr=lr, weight_decay=weight_decay, fused=_fusable(params) or None)
     if optimizer == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
     if optimizer == "lbfgs":
@@ -559,7 +567,7 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
             if val < best:
                 best, best_epoch, bad = val, epoch, 0
                 if restore_best:
-                    best_state = copy.deepcopy(module.state_dict())
+                    best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
             else:
                 bad += 1
                 if patience is not None and bad >= patience:
