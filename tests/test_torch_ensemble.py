@@ -192,3 +192,63 @@ def test_log_prob_ensemble_flips_a_decreasing_member():
     # +s and -s cancel: the ensemble's implicit reward is constant per context
     pol = module_policy(ens, 3, reference=ref)
     np.testing.assert_allclose(pol.predict_proba(X), np.tile(np.exp(ref), (5, 1)), atol=1e-6)
+
+
+def _mlp_table(n=300, seed=1):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 4))
+    a0, a1 = rng.integers(0, 5, n), rng.integers(0, 5, n)
+    keep = a0 != a1
+    u = np.tanh(X[:, 0]) * (a1 - a0) + X[:, 1] * ((a1 % 2) - (a0 % 2))
+    z = (rng.uniform(size=n) < 1 / (1 + np.exp(-2 * u))).astype(int)
+    return PreferenceTable(contexts=X[keep], action0=a0[keep], action1=a1[keep],
+                           label=z[keep], n_actions=5)
+
+
+def _mlp(seed=0, dropout=False):
+    torch.manual_seed(seed)
+    layers = [torch.nn.Linear(4, 8), torch.nn.ReLU()]
+    layers += [torch.nn.Dropout(0.1)] if dropout else []
+    return torch.nn.Sequential(*layers, torch.nn.Linear(8, 5))
+
+
+@pytest.mark.parametrize("learner, extra", [
+    ("dpo", {}), ("rspo", {}), ("pspo", dict(warm_start_epochs="auto")),
+    ("ospo", dict(warm_start_epochs=2)), ("dpo", dict(optimizer="adamw", batch_size=50))])
+def test_lockstep_members_follow_their_lone_runs_bit_for_bit(learner, extra):
+    """Members trained together (one backward pass and optimiser step per step) end where
+    each ends trained alone: same parameters, epochs, histories and policy."""
+    table = _mlp_table()
+    kw = dict(folds=3, patience=3, epochs=40, lr=3e-2, weight_decay=1e-3, seed=5,
+              dtype=torch.float64, **extra)
+    alone = fit(_mlp(), table, learner, lockstep=False, **kw)
+    together = fit(_mlp(), table, learner, lockstep=True, **kw)
+    # the members stop at different epochs, so some steps run with fewer members
+    assert len({m.n_epochs_ for m in alone.members_}) > 1
+    for a, b in zip(alone.members_, together.members_):
+        assert (a.n_epochs_, a.best_epoch_, a.n_steps_) == (b.n_epochs_, b.best_epoch_,
+                                                          b.n_steps_)
+        for p, q in zip(a.module_.parameters(), b.module_.parameters()):
+            assert torch.equal(p, q)
+        assert [h["val_loss"] for h in a.history_] == [h["val_loss"] for h in b.history_]
+    X = table.contexts[:50]
+    np.testing.assert_array_equal(alone.policy_.predict_proba(X),
+                                  together.policy_.predict_proba(X))
+
+
+def test_lockstep_with_dropout_and_fallbacks():
+    table = _mlp_table()
+    kw = dict(folds=3, patience=2, epochs=8, lr=1e-2, seed=0)
+    res = fit(_mlp(dropout=True), table, "dpo", **kw)  # masks drawn in another order
+    assert all(np.isfinite(m.history_[-1]["val_loss"]) for m in res.members_)
+    P = res.policy_.predict_proba(table.contexts[:20])
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    # optimisers that are not elementwise train the members one after another
+    opt = lambda params: torch.optim.Adam(params, lr=1e-2)  # noqa: E731
+    a = fit(_mlp(), table, "dpo", optimizer=opt, **kw)
+    b = fit(_mlp(), table, "dpo", lr=1e-2, folds=3, patience=2, epochs=8, seed=0)
+    for m, n in zip(a.members_, b.members_):
+        for p, q in zip(m.module_.parameters(), n.module_.parameters()):
+            torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="lockstep must be True or False"):
+        fit(_mlp(), table, "dpo", lockstep="yes", **kw)

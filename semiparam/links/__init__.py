@@ -23,7 +23,8 @@ _HOMES = {"BaseLink": "_base", "KernelLink": "kernel", "IsotonicLink": "isotonic
           "SieveLink": "sieve", "KERNELS": "kernel", "kernel_sums": "kernel",
           "kernel_sums_at": "kernel", "one_se_choice": "_base"}
 
-__all__ = sorted(["LINKS", "get_link", *_HOMES])
+__all__ = ["BaseLink", "IsotonicLink", "KERNELS", "KernelLink", "LINKS", "SieveLink", "get_link",
+           "kernel_sums", "kernel_sums_at", "one_se_choice"]
 
 
 def __getattr__(name):

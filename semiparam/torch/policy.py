@@ -53,7 +53,9 @@ def pair_margins(log_probs, action0, action1, ref_logprobs=None):
     return t - (ref[:, 0] - ref[:, 1])
 
 
-def _module_device(module):
+def module_device(module):
+    """The device and dtype of a module's first parameter (CPU and the default dtype if it
+    has none)."""
     for p in module.parameters():
         return p.device, p.dtype
     return torch.device("cpu"), torch.get_default_dtype()
@@ -61,7 +63,7 @@ def _module_device(module):
 
 def module_log_probs(module, X, *, chunk=_CHUNK) -> np.ndarray:
     """``log softmax(module(X))`` as a float64 array (eval mode, no gradients, chunked)."""
-    device, dtype = _module_device(module)
+    device, dtype = module_device(module)
     X = np.asarray(X, dtype=np.float64)
     out = []
     was_training = module.training

@@ -38,27 +38,23 @@ from __future__ import annotations
 
 import copy
 import math
-import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 
-from ..exceptions import ConvergenceWarning
 from ..policy import PreferenceTable, SoftmaxPolicy
-from .links import IsotonicLinkState, KernelLinkState, torch_threads_kept
-from .losses import dpo_loss, ospo_loss, pspo_loss, rspo_loss
-from .policy import LogProbEnsemble, module_policy, pair_margins
+from ._run import (TrainingData, TrainingRun, all_margins, can_train_together, train_alone,
+                   train_together)
+from .links import IsotonicLinkState, KernelLinkState
+from .policy import LogProbEnsemble, module_device, module_policy
 
 __all__ = ["fit", "NeuralFit", "LEARNERS", "reset_parameters"]
 
 LEARNERS = ("dpo", "rspo", "pspo", "ospo")
 _OPTIMIZERS = ("adam", "adamw", "sgd", "lbfgs")
-#: rows scored by RSPO's held-out criterion (its loss is quadratic in the rows)
-_RSPO_VAL_MAX = 2048
 
 
 @dataclass
@@ -112,10 +108,10 @@ class NeuralFit:
 
     def margins(self, table) -> np.ndarray:
         """Margins of the trained network on the pairs of ``table`` (float64)."""
-        device, dtype = _module_device(self.module_)
-        data = _Data(table, device, dtype)
+        device, dtype = module_device(self.module_)
+        data = TrainingData(table, device, dtype)
         rows = torch.arange(data.n, device=device)
-        return _all_margins(self.module_, data, rows).cpu().double().numpy()
+        return all_margins(self.module_, data, rows).cpu().double().numpy()
 
 
 class _PerContextReference:
@@ -126,57 +122,6 @@ class _PerContextReference:
             "The table's reference log-probabilities were given per pair, so the policy has "
             "no reference for new contexts: pass reference= (a callable X -> (n, k) array of "
             "log-probabilities, or a (k,) vector) to fit, or ref_logprobs= to the policy.")
-
-
-class _Data:
-    """The table's arrays as tensors on the training device."""
-
-    def __init__(self, table, device, dtype):
-        self.n = len(table)
-        self.k = int(table.n_actions)
-        self.X = torch.as_tensor(table.contexts, dtype=dtype, device=device)
-        self.a0 = torch.as_tensor(table.action0, dtype=torch.long, device=device)
-        self.a1 = torch.as_tensor(table.action1, dtype=torch.long, device=device)
-        self.z = torch.as_tensor(table.label, dtype=dtype, device=device)
-        self.w = torch.as_tensor(table.weights, dtype=dtype, device=device)
-        ref = table.ref_logprobs
-        self.ref = None if ref is None else torch.as_tensor(ref, dtype=dtype, device=device)
-
-    def margins(self, module, rows):
-        # log pi(a1) - log pi(a0) = f(a1) - f(a0): the softmax normaliser cancels
-        logits = module(self.X[rows])
-        if logits.dim() != 2 or logits.shape[1] != self.k:
-            raise ValueError(
-                f"The module must map contexts (B, d) to logits (B, {self.k}); it returned "
-                f"shape {tuple(logits.shape)}.")
-        ref = self.ref if (self.ref is None or self.ref.dim() == 1) else self.ref[rows]
-        return pair_margins(logits, self.a0[rows], self.a1[rows], ref)
-
-
-def _concordance(t, z, w, max_rows=_RSPO_VAL_MAX):
-    """Weighted ``P(m_i + m_j > 0)`` (ties count 1/2) of the signed margins, i, j all pairs."""
-    m = ((2.0 * z - 1.0) * t)[:max_rows]
-    w = w[:max_rows]
-    S = m[:, None] + m[None, :]
-    W = w[:, None] * w[None, :]
-    return float(((S > 0).to(t.dtype) + 0.5 * (S == 0).to(t.dtype)).mul(W).sum() / W.sum())
-
-
-def _module_device(module):
-    for p in module.parameters():
-        return p.device, p.dtype
-    return torch.device("cpu"), torch.get_default_dtype()
-
-
-def _all_margins(module, data, rows, chunk=8192):
-    was = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            return torch.cat([data.margins(module, rows[s:s + chunk])
-                              for s in range(0, rows.shape[0], chunk)])
-    finally:
-        module.train(was)
 
 
 def _check_int(name, value, low, none_ok=False):
@@ -256,12 +201,40 @@ def reset_parameters(module, seed):
     return module
 
 
+def _fit_together(nets, table, learner, kw, seeds, holdouts):
+    """The members of a cross-validated ensemble trained in lockstep
+    (:func:`~semiparam.torch._run.train_together`): the runs of one :func:`fit` per member,
+    sharing each step's fixed costs."""
+    _validate(nets[0], table, learner, kw["epochs"], kw["batch_size"], kw["lr"],
+              kw["weight_decay"], 0.0, kw["patience"], kw["refresh_every"],
+              None if kw["warm_start_epochs"] == "auto" else kw["warm_start_epochs"],
+              kw["link"])
+    ties = _tie_labels(kw["tie_labels"], learner)
+    start = time.perf_counter()
+    options = dict(epochs=kw["epochs"], batch_size=kw["batch_size"],
+                   warm=kw["warm_start_epochs"], patience=kw["patience"],
+                   restore_best=kw["restore_best"], refresh_every=kw["refresh_every"],
+                   orthogonal=kw["orthogonal"], criterion=kw["criterion"],
+                   progress=kw["progress"])
+    runs = [_prepare_run(net, table, learner, sd, 0.0, held, ties,
+                         dict(options, link=copy.deepcopy(kw["link"])), kw["device"],
+                         kw["dtype"])
+            for net, sd, held in zip(nets, seeds, holdouts)]
+    params = [p for net in nets for p in net.parameters()]
+    train_together(runs, _make_optimizer(kw["optimizer"], params, kw["lr"],
+                                         kw["weight_decay"]))
+    seconds = time.perf_counter() - start
+    return [_result(run, table, kw["reference"], seconds) for run in runs]
+
+
 def _fit_folds(module, table, learner, folds, kwargs, seed, validation_fraction, holdout,
-               refit, member_init):
+               refit, member_init, lockstep):
     """The cross-validated ensemble of :func:`fit` (its ``folds`` argument)."""
     _check_int("folds", folds, 2)
     if member_init not in ("copy", "reset"):
         raise ValueError(f"member_init must be 'copy' or 'reset'; got {member_init!r}.")
+    if not isinstance(lockstep, bool):
+        raise ValueError(f"lockstep must be True or False; got {lockstep!r}.")
     if validation_fraction or holdout is not None or refit:
         raise ValueError("folds= holds out each fold in turn: validation_fraction, holdout "
                          "and refit do not apply.")
@@ -276,14 +249,18 @@ def _fit_folds(module, table, learner, folds, kwargs, seed, validation_fraction,
     gen = torch.Generator().manual_seed(int(seed))
     perm = torch.randperm(len(table), generator=gen).numpy()
     initial = copy.deepcopy(module)
-    members = []
-    for j in range(folds):
-        net = module if j == 0 else copy.deepcopy(initial)
-        if j > 0 and member_init == "reset":
-            reset_parameters(net, seed=(int(seed), j))
-        args = dict(kwargs, link=copy.deepcopy(kwargs["link"]))
-        members.append(fit(net, table, learner, seed=int(seed) * folds + j,
-                           holdout=np.sort(perm[j::folds]), **args))
+    nets = [module] + [copy.deepcopy(initial) for _ in range(1, folds)]
+    if member_init == "reset":
+        for j in range(1, folds):
+            reset_parameters(nets[j], seed=(int(seed), j))
+    holdouts = [np.sort(perm[j::folds]) for j in range(folds)]
+    seeds = [int(seed) * folds + j for j in range(folds)]
+    if lockstep and can_train_together(kwargs["optimizer"]):
+        members = _fit_together(nets, table, learner, kwargs, seeds, holdouts)
+    else:
+        members = [fit(net, table, learner, seed=sd, holdout=held,
+                       **dict(kwargs, link=copy.deepcopy(kwargs["link"])))
+                   for net, sd, held in zip(nets, seeds, holdouts)]
     signs = [m.sign_ for m in members]
     ref = members[0].policy_.features.reference
     if any(sg < 0 for sg in signs) and callable(ref):
@@ -335,7 +312,7 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         refresh_every="epoch", validation_fraction=0.0, patience=None, restore_best=True,
         device="cpu", dtype=torch.float32, seed=0, progress=False,
         reference=None, orthogonal=True, criterion="loss", refit=False, holdout=None,
-        folds=None, member_init="reset", tie_labels=None) -> NeuralFit:
+        folds=None, member_init="reset", lockstep=True, tie_labels=None) -> NeuralFit:
     """Train ``module`` on a preference table with DPO, RSPO, PSPO or OSPO.
 
     Parameters
@@ -406,6 +383,12 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         ``folds`` only: members after the first start from fresh weights
         (:func:`reset_parameters`, seeded by ``(seed, j)``), or all from ``module``'s
         initial weights.
+    lockstep : bool, default=True
+        ``folds`` only: train the members together, their losses summed into one backward
+        pass and one optimiser step per step, where the optimiser is ``"adam"``,
+        ``"adamw"`` or ``"sgd"`` (each member follows exactly the run it follows alone;
+        networks with dropout draw their masks in another order).  False (or another
+        optimiser): one member after another.
     tie_labels : array-like of 0/1, optional
         PSPO/OSPO: labels of pairs with ``action0 == action1`` (which
         :class:`~semiparam.policy.PreferenceTable` drops).  Their margin is exactly 0
@@ -425,7 +408,6 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         warm_check = warm_start_epochs
     if criterion not in ("loss", "auc"):
         raise ValueError(f"criterion must be 'loss' or 'auc'; got {criterion!r}.")
-    criterion_name = criterion
     if folds is not None:
         return _fit_folds(module, table, learner, folds, dict(
             epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
@@ -433,16 +415,44 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
             refresh_every=refresh_every, patience=patience, restore_best=restore_best,
             device=device, dtype=dtype, progress=progress, reference=reference,
             orthogonal=orthogonal, criterion=criterion, tie_labels=tie_labels),
-            seed, validation_fraction, holdout, refit, member_init)
+            seed, validation_fraction, holdout, refit, member_init, lockstep)
     ties = _tie_labels(tie_labels, learner)
     _validate(module, table, learner, epochs, batch_size, lr, weight_decay,
               validation_fraction, patience, refresh_every, warm_check, link)
     start = time.perf_counter()
-    device = torch.device(device)
-    module.to(device=device, dtype=dtype)
     link_template = copy.deepcopy(link)
     initial_state = copy.deepcopy(module.state_dict()) if refit else None
-    data = _Data(table, device, dtype)
+    run = _prepare_run(module, table, learner, seed, validation_fraction, holdout, ties,
+                       dict(epochs=epochs, batch_size=batch_size, link=link,
+                            warm=warm_start_epochs, patience=patience,
+                            restore_best=restore_best, refresh_every=refresh_every,
+                            orthogonal=orthogonal, criterion=criterion, progress=progress),
+                       device, dtype)
+    train_alone(run, _make_optimizer(optimizer, list(module.parameters()), lr, weight_decay))
+    if refit and run.n_val:
+        # the same schedule on all pairs: the kept warm-up epochs, then the kept link epochs
+        main_kept = run.best_epoch - run.warm_run if run.epoch > run.warm_run else 0
+        module.load_state_dict(initial_state)
+        again = fit(module, table, learner, epochs=max(run.warm_kept + main_kept, 1),
+                    batch_size=batch_size,
+                    lr=lr, weight_decay=weight_decay, optimizer=optimizer,
+                    warm_start_epochs=run.warm_kept, link=copy.deepcopy(link_template),
+                    refresh_every=refresh_every, device=device, dtype=dtype, seed=seed,
+                    progress=progress, reference=reference, orthogonal=orthogonal,
+                    criterion=criterion, tie_labels=tie_labels)
+        again.history_ = run.history + again.history_
+        again.fit_seconds_ = time.perf_counter() - start
+        again.val_rows_ = np.zeros(0, dtype=np.int64)
+        return again
+    return _result(run, table, reference, time.perf_counter() - start)
+
+
+def _prepare_run(module, table, learner, seed, validation_fraction, holdout, ties, options,
+                 device, dtype):
+    """The :class:`TrainingRun` of one network: device, split, link and generator."""
+    device = torch.device(device)
+    module.to(device=device, dtype=dtype)
+    data = TrainingData(table, device, dtype)
     gen = torch.Generator().manual_seed(int(seed))
     perm = torch.randperm(data.n, generator=gen)
     if holdout is not None:
@@ -456,162 +466,23 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
     if (validation_fraction > 0 or holdout is not None) and not 2 <= n_val <= data.n - 2:
         raise ValueError(f"The held-out split has {n_val} of {data.n} pairs; need at least "
                          "2 on each side.")
-    val_rows = torch.sort(perm[:n_val]).values.to(device)
-    train_rows = torch.sort(perm[n_val:]).values.to(device)
-    n_train = train_rows.shape[0]
-    if learner in ("pspo", "ospo") and link is None:
-        link = IsotonicLinkState() if learner == "pspo" else KernelLinkState()
-    warm = warm_start_epochs if warm_start_epochs is not None else (
-        2 if learner in ("pspo", "ospo") else 0)
-    opt = _make_optimizer(optimizer, list(module.parameters()), lr, weight_decay)
-    lbfgs = isinstance(opt, torch.optim.LBFGS)
-    bs = n_train if batch_size is None else min(int(batch_size), n_train)
-    zt, wt = data.z[train_rows], data.w[train_rows]
-    if ties is not None:  # the tied pairs sit at margin 0 in the link's memory
-        zt_link = torch.cat([zt, ties.to(device=device, dtype=dtype)])
-        wt_link = torch.cat([wt, torch.ones(ties.shape[0], dtype=dtype, device=device)])
-    else:
-        zt_link, wt_link = zt, wt
+    options = dict(options)
+    if learner in ("pspo", "ospo") and options["link"] is None:
+        options["link"] = IsotonicLinkState() if learner == "pspo" else KernelLinkState()
+    if options["warm"] is None:
+        options["warm"] = 2 if learner in ("pspo", "ospo") else 0
+    return TrainingRun(module, data, learner, torch.sort(perm[n_val:]).values.to(device),
+                       torch.sort(perm[:n_val]).values.to(device), ties=ties,
+                       generator=gen, **options)
 
-    def refresh():
-        t_all = _all_margins(module, data, train_rows)
-        if ties is not None:
-            t_all = torch.cat([t_all, torch.zeros(ties.shape[0], dtype=dtype, device=device)])
-        with torch_threads_kept():  # numba's OpenMP layer resets torch's thread count
-            link.refresh(t_all, zt_link, wt_link)
 
-    def batch_loss(pos, phase):
-        rows = train_rows[pos]
-        t = data.margins(module, rows)
-        zb, wb = data.z[rows], data.w[rows]
-        if phase == "warm" or learner == "dpo":
-            return dpo_loss(t, zb, wb, validate=False)
-        if learner == "rspo":
-            return rspo_loss(t, zb, wb, validate=False)
-        if learner == "pspo":
-            return pspo_loss(t, zb, link, wb, validate=False)
-        return ospo_loss(t, zb, link, wb, index=pos, orthogonal=orthogonal, validate=False)
-
-    def criterion(phase):
-        if n_val == 0:
-            return float("nan")
-        t = _all_margins(module, data, val_rows)
-        zv, wv = data.z[val_rows], data.w[val_rows]
-        with torch.no_grad():
-            if criterion_name == "auc":
-                return -_concordance(t, zv, wv)
-            if phase == "warm" or learner == "dpo":
-                return float(dpo_loss(t, zv, wv))
-            if learner == "rspo":
-                m = min(n_val, _RSPO_VAL_MAX)
-                return float(rspo_loss(t[:m], zv[:m], wv[:m]))
-            return float(pspo_loss(t, zv, link, wv))
-
-    history = []
-    counters = {"steps": 0, "epoch": 0}
-
-    def train_epoch(phase):
-        module.train()
-        order = torch.randperm(n_train, generator=gen).to(device)
-        total = torch.zeros((), dtype=dtype, device=device)
-        for s in range(0, n_train, bs):
-            pos = order[s:s + bs]
-            if lbfgs:
-                def closure(pos=pos):
-                    opt.zero_grad()
-                    out = batch_loss(pos, phase)
-                    out.backward()
-                    return out
-                loss = opt.step(closure)
-            else:
-                opt.zero_grad()
-                loss = batch_loss(pos, phase)
-                loss.backward()
-                opt.step()
-            total = total + loss.detach() * pos.shape[0]
-            counters["steps"] += 1
-            if (phase == "main" and link is not None and refresh_every != "epoch"
-                    and counters["steps"] % refresh_every == 0):
-                refresh()
-        return float(total) / n_train
-
-    def run_phase(phase, n_epochs, track):
-        """Train ``n_epochs`` (fewer under early stopping); restore the best when tracked."""
-        best, best_state, best_epoch, bad = math.inf, None, counters["epoch"], 0
-        if phase == "main" and link is not None:
-            refresh()
-        for _ in range(n_epochs):
-            t0 = time.perf_counter()
-            counters["epoch"] += 1
-            epoch = counters["epoch"]
-            train_loss = train_epoch(phase)
-            if not math.isfinite(train_loss):
-                warnings.warn(f"{learner}: the training loss became {train_loss} in epoch "
-                              f"{epoch}; stopping (lower lr?).", ConvergenceWarning,
-                              stacklevel=3)
-                break
-            if phase == "main" and link is not None and refresh_every == "epoch":
-                refresh()
-            val = criterion(phase)
-            entry = {"epoch": epoch, "phase": phase, "train_loss": train_loss,
-                     "val_loss": val, "seconds": time.perf_counter() - t0}
-            if link is not None and phase == "main":
-                entry["link"] = link.diagnostics()
-            history.append(entry)
-            if progress:
-                print(f"\r[{learner}] epoch {epoch}/{epochs} ({phase}) loss {train_loss:.4f} "
-                      f"held-out {val:.4f}", end="", file=sys.stderr, flush=True)
-            if not (track and n_val):
-                best_epoch = epoch
-                continue
-            if val < best:
-                best, best_epoch, bad = val, epoch, 0
-                if restore_best:
-                    best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-            else:
-                bad += 1
-                if patience is not None and bad >= patience:
-                    break
-        if best_state is not None and best_epoch != counters["epoch"]:
-            module.load_state_dict(best_state)
-            if phase == "main" and link is not None:
-                refresh()
-        elif best_state is None:
-            best_epoch = counters["epoch"]
-        return best_epoch
-
-    if warm == "auto":
-        warm_kept = run_phase("warm", epochs, True)
-        main_epochs = max(epochs - counters["epoch"], 1)
-    else:
-        warm_kept = run_phase("warm", min(warm, epochs), warm >= epochs)
-        main_epochs = epochs - counters["epoch"]
-    warm_run = counters["epoch"]
-    best_epoch = warm_kept
-    if main_epochs > 0:
-        best_epoch = run_phase("main", main_epochs, True)
-    epoch = counters["epoch"]
-    steps = counters["steps"]
-    if progress:
-        print(file=sys.stderr)
-    if refit and n_val:
-        # the same schedule on all pairs: the kept warm-up epochs, then the kept link epochs
-        main_kept = best_epoch - warm_run if main_epochs > 0 else 0
-        module.load_state_dict(initial_state)
-        again = fit(module, table, learner, epochs=max(warm_kept + main_kept, 1),
-                    batch_size=batch_size,
-                    lr=lr, weight_decay=weight_decay, optimizer=optimizer,
-                    warm_start_epochs=warm_kept, link=copy.deepcopy(link_template),
-                    refresh_every=refresh_every, device=device, dtype=dtype, seed=seed,
-                    progress=progress, reference=reference, orthogonal=orthogonal,
-                    criterion=criterion_name, tie_labels=tie_labels)
-        again.history_ = history + again.history_
-        again.fit_seconds_ = time.perf_counter() - start
-        again.val_rows_ = np.zeros(0, dtype=np.int64)
-        return again
+def _result(run, table, reference, seconds):
+    """The :class:`NeuralFit` of a finished run."""
+    module, data, learner = run.module, run.data, run.learner
+    train_rows, zt, wt = run.train_rows, run.zt, run.wt
     sign = 1.0
     if learner in ("pspo", "ospo"):
-        t_all = _all_margins(module, data, train_rows)
+        t_all = all_margins(module, data, train_rows)
         tc = t_all - (wt * t_all).sum() / wt.sum()
         if float((wt * tc * (zt - (wt * zt).sum() / wt.sum())).sum()) < 0:
             sign = -1.0
@@ -619,6 +490,6 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         ref = table.ref_logprobs
         reference = _PerContextReference() if (ref is not None and ref.ndim == 2) else ref
     policy = module_policy(module, data.k, reference=reference, sign=sign)
-    return NeuralFit(learner, module, policy, link, sign, history, best_epoch, epoch, steps,
-                     time.perf_counter() - start, train_rows.cpu().numpy(),
-                     val_rows.cpu().numpy())
+    return NeuralFit(learner, module, policy, run.link, sign, run.history, run.best_epoch,
+                     run.epoch, run.steps, seconds, train_rows.cpu().numpy(),
+                     run.val_rows.cpu().numpy())
