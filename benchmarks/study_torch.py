@@ -313,29 +313,36 @@ def run_one(seed, n, s, tau, kappas, methods, preset, overrides, device="cpu", s
     return rows
 
 
+#: rows of ``--timing`` beyond the presets: (label, preset, fit() overrides); the
+#: ensemble's members one after another instead of in lockstep is the baseline of the
+#: lockstep training (same runs, bit for bit)
+TIMING_VARIANTS = (("ours, members one after another", "ours", dict(lockstep=False)),)
+
+
 def timing(seeds, n, s, tau, presets, methods):
-    """Per-fit CPU seconds (``time.process_time``) of each preset, interleaved per seed so
-    that every preset runs under the same machine load."""
+    """Per-fit CPU seconds (``time.process_time``) of each preset (and TIMING_VARIANTS),
+    interleaved per seed so that every row runs under the same machine load."""
     from semiparam.torch import fit
 
-    cpu = {(p, m): [] for p in presets for m in methods}
+    rows = [(p, p, {}) for p in presets] + list(TIMING_VARIANTS)
+    cpu = {(label, m): [] for label, _, _ in rows for m in methods}
     for seed in seeds:
         _, table, X, _, start, ties = simulate(seed, n, s, tau)
         for method in methods:
-            for preset in presets:
+            for label, preset, over in rows:
                 student = mlp(X.shape[1], table.n_actions)
                 student.load_state_dict(start)
                 c0 = time.process_time()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     fit(student, table, method, seed=seed,
-                        **_fit_args(preset, method, {}, ties))
-                cpu[preset, method].append(time.process_time() - c0)
+                        **_fit_args(preset, method, {method: over}, ties))
+                cpu[label, method].append(time.process_time() - c0)
     print(f"\nper-fit CPU seconds (process time, one thread), s = {s}, seeds "
           f"{seeds[0]}-{seeds[-1]}: median (mean)")
-    for preset in presets:
-        print(f"{preset:>10}: " + "  ".join(
-            f"{m} {np.median(cpu[preset, m]):.2f} ({np.mean(cpu[preset, m]):.2f})"
+    for label, _, _ in rows:
+        print(f"{label:>32}: " + "  ".join(
+            f"{m} {np.median(cpu[label, m]):.2f} ({np.mean(cpu[label, m]):.2f})"
             for m in methods))
 
 

@@ -25,9 +25,12 @@ folds; member ``j`` trains on the other folds, early-stopped on fold ``j``, memb
 the first from freshly drawn weights (``member_init="reset"``); the policy averages the
 members' log-probabilities, ``log pi = mean_j log pi_j + const`` (the normalised geometric
 mean, :class:`~semiparam.torch.LogProbEnsemble`), i.e. the mean of their implicit
-rewards.  Every pair trains ``K - 1`` members, so no refit is needed.  In the reference
-synthetic study (docs/torch.md) early stopping is what helps every learner most, the
-ensemble next; the link phase adds little.
+rewards.  Every pair trains ``K - 1`` members, so no refit is needed.  The members train
+in lockstep (``semiparam.torch._run``): at each step their batch losses are summed,
+differentiated in one backward pass and stepped by one optimiser, which gives each member
+exactly the run it has trained alone while paying the fixed per-step costs once.  In the
+reference synthetic study (docs/torch.md) early stopping is what helps every learner
+most, the ensemble next; the link phase adds little.
 
 Determinism: shuffling and the split use a private :class:`torch.Generator` seeded by
 ``seed``; on the CPU the result is a deterministic function of the module's initial
@@ -203,7 +206,7 @@ def reset_parameters(module, seed):
 
 def _fit_together(nets, table, learner, kw, seeds, holdouts):
     """The members of a cross-validated ensemble trained in lockstep
-    (:func:`~semiparam.torch._run.train_together`): the runs of one :func:`fit` per member,
+    (``_run.train_together``): the runs of one :func:`fit` per member,
     sharing each step's fixed costs."""
     _validate(nets[0], table, learner, kw["epochs"], kw["batch_size"], kw["lr"],
               kw["weight_decay"], 0.0, kw["patience"], kw["refresh_every"],
@@ -387,8 +390,8 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
         ``folds`` only: train the members together, their losses summed into one backward
         pass and one optimiser step per step, where the optimiser is ``"adam"``,
         ``"adamw"`` or ``"sgd"`` (each member follows exactly the run it follows alone;
-        networks with dropout draw their masks in another order).  False (or another
-        optimiser): one member after another.
+        networks with dropout draw their masks in another order; a step holds all members'
+        activations at once).  False (or another optimiser): one member after another.
     tie_labels : array-like of 0/1, optional
         PSPO/OSPO: labels of pairs with ``action0 == action1`` (which
         :class:`~semiparam.policy.PreferenceTable` drops).  Their margin is exactly 0
