@@ -15,19 +15,13 @@ Estimated links share one small interface: ``fit(v, z, sample_weight=None)``,
 ========================  =========================================================
 """
 
-import importlib
-
-from .families import LINKS, get_link
+from .._lazy import lazy_exports
 
 _HOMES = {"BaseLink": "_base", "KernelLink": "kernel", "IsotonicLink": "isotonic",
           "SieveLink": "sieve", "KERNELS": "kernel", "kernel_sums": "kernel",
-          "kernel_sums_at": "kernel", "one_se_choice": "_base"}
+          "kernel_sums_at": "kernel", "one_se_choice": "_base", "LINKS": "families",
+          "get_link": "families"}
 
-__all__ = ["BaseLink", "IsotonicLink", "KERNELS", "KernelLink", "LINKS", "SieveLink", "get_link",
-           "kernel_sums", "kernel_sums_at", "one_se_choice"]
+__all__ = sorted(_HOMES)
 
-
-def __getattr__(name):
-    if name in _HOMES:
-        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

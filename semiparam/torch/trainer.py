@@ -219,9 +219,10 @@ def _fit_together(nets, table, learner, kw, seeds, holdouts):
                    restore_best=kw["restore_best"], refresh_every=kw["refresh_every"],
                    orthogonal=kw["orthogonal"], criterion=kw["criterion"],
                    progress=kw["progress"])
+    data = TrainingData(table, torch.device(kw["device"]), kw["dtype"])  # shared by the runs
     runs = [_prepare_run(net, table, learner, sd, 0.0, held, ties,
                          dict(options, link=copy.deepcopy(kw["link"])), kw["device"],
-                         kw["dtype"])
+                         kw["dtype"], data)
             for net, sd, held in zip(nets, seeds, holdouts)]
     params = [p for net in nets for p in net.parameters()]
     train_together(runs, _make_optimizer(kw["optimizer"], params, kw["lr"],
@@ -451,11 +452,13 @@ def fit(module, table, learner="ospo", *, epochs=100, batch_size=128, lr=2e-3,
 
 
 def _prepare_run(module, table, learner, seed, validation_fraction, holdout, ties, options,
-                 device, dtype):
-    """The :class:`TrainingRun` of one network: device, split, link and generator."""
+                 device, dtype, data=None):
+    """The :class:`TrainingRun` of one network: device, split, link and generator
+    (``data``: the table's tensors, when several runs share them)."""
     device = torch.device(device)
     module.to(device=device, dtype=dtype)
-    data = TrainingData(table, device, dtype)
+    if data is None:
+        data = TrainingData(table, device, dtype)
     gen = torch.Generator().manual_seed(int(seed))
     perm = torch.randperm(data.n, generator=gen)
     if holdout is not None:
